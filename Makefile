@@ -1,0 +1,95 @@
+# PVO-assistent: every task starts here. `make run` and `make test` do all set-up themselves.
+SHELL := /bin/bash
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export RASA_TELEMETRY_ENABLED ?= false
+.DEFAULT_GOAL := help
+
+ENGINE_VENV := .venv-rasa
+APP_VENV := .venv
+RASA := $(ENGINE_VENV)/bin/rasa
+APP_PY := $(APP_VENV)/bin/python
+SPACY_MODEL := var/spacy/nl_pvo
+MODEL := models/pvo-assistent.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+
+# Python 3.10 (Rasa 3.6 supports 3.8-3.10 only): from PATH (pyenv shims honour .python-version),
+# else from a pyenv install. Override with `make PYTHON310=/path/to/python3.10 ...`.
+PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10.*/bin/python3.10 2>/dev/null | tail -n 1)
+
+.PHONY: help setup spacy train run shell test test-fast lint format validate db benchmark clean
+
+help:
+	@echo "make run        start the assistant (Rasa :5005, actions :5055) on demo data"
+	@echo "make test       validate data, lint, and run all tests against a trained model"
+	@echo "make shell      chat with the assistant in this terminal"
+	@echo "make train      train the model (skipped when data and config did not change)"
+	@echo "make setup      create both Python environments and build the Dutch spaCy pipeline"
+	@echo "make benchmark  measure latency and throughput of the running assistant"
+	@echo "make lint       ruff check and format check"
+
+setup: $(ENGINE_VENV)/.installed $(APP_VENV)/.installed $(SPACY_MODEL)/meta.json
+
+$(ENGINE_VENV)/.installed: requirements/engine.lock
+	@bot/check_python310.sh "$(PYTHON310)"
+	@echo "==> Creating the engine environment $(ENGINE_VENV) (Rasa 3.6, spaCy; a few minutes the first time)"
+	@test -x $(ENGINE_VENV)/bin/python || "$(PYTHON310)" -m venv $(ENGINE_VENV)
+	$(ENGINE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==24.2
+	$(ENGINE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/engine.lock
+	@touch $@
+
+$(APP_VENV)/.installed: requirements/app.lock
+	@bot/check_python310.sh "$(PYTHON310)"
+	@echo "==> Creating the app environment $(APP_VENV) (rasa-sdk, FastAPI, SQLAlchemy 2)"
+	@test -x $(APP_VENV)/bin/python || "$(PYTHON310)" -m venv $(APP_VENV)
+	$(APP_VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==24.2
+	$(APP_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/app.lock
+	@touch $@
+
+spacy: $(SPACY_MODEL)/meta.json
+$(SPACY_MODEL)/meta.json: bot/spacy_pipeline.py $(ENGINE_VENV)/.installed
+	@echo "==> Building the Dutch spaCy pipeline in $(SPACY_MODEL)"
+	$(ENGINE_VENV)/bin/python bot/spacy_pipeline.py --output $(SPACY_MODEL)
+
+# Rasa's own fingerprint skips unchanged parts; a rebuilt spaCy pipeline forces a full retrain.
+train: $(MODEL)
+$(MODEL): $(TRAINING_INPUTS) $(SPACY_MODEL)/meta.json
+	@echo "==> Training the model (Rasa skips what did not change)"
+	$(RASA) train --out models --fixed-model-name pvo-assistent \
+		$(if $(filter $(SPACY_MODEL)/meta.json,$?),--force,)
+	@touch $@
+
+db: $(APP_VENV)/.installed
+	$(APP_PY) -m kvo db upgrade
+	$(APP_PY) -m kvo demo load
+
+run: setup train db
+	$(APP_PY) -m bot.launcher
+
+shell: setup train db
+	$(APP_PY) -m bot.launcher --shell
+
+validate: setup
+	$(RASA) data validate
+
+test: setup train
+	$(APP_VENV)/bin/ruff check .
+	$(APP_VENV)/bin/ruff format --check .
+	$(APP_VENV)/bin/pytest
+
+# Everything that needs no trained model: quick feedback while coding.
+test-fast: $(APP_VENV)/.installed
+	$(APP_VENV)/bin/pytest -m "not model"
+
+lint: $(APP_VENV)/.installed
+	$(APP_VENV)/bin/ruff check .
+	$(APP_VENV)/bin/ruff format --check .
+
+format: $(APP_VENV)/.installed
+	$(APP_VENV)/bin/ruff check --fix .
+	$(APP_VENV)/bin/ruff format .
+
+benchmark: $(APP_VENV)/.installed
+	$(APP_PY) bench/chat_load.py
+
+clean:
+	rm -rf $(ENGINE_VENV) $(APP_VENV) var/spacy models .pytest_cache

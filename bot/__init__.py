@@ -1,0 +1,1 @@
+"""Rasa-side glue of the PVO-assistent: spaCy pipeline build, launcher, training helpers."""
