@@ -1,0 +1,121 @@
+"""Runtime settings for the domain layer, read from environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "kvo.sqlite3"
+
+# OWASP Password Storage Cheat Sheet: minimum argon2id configuration
+# (m=19 MiB, t=2, p=1). Lower values are rejected, higher ones allowed.
+ARGON2_MIN_TIME_COST = 2
+ARGON2_MIN_MEMORY_COST_KIB = 19456
+ARGON2_MIN_PARALLELISM = 1
+
+
+def _env(*names: str) -> AliasChoices:
+    """Accept the documented env var name and the plain field name (for code)."""
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Settings with safe defaults; every field can be set through the env."""
+
+    model_config = SettingsConfigDict(
+        env_file=REPO_ROOT / ".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        populate_by_name=True,
+    )
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        validation_alias=_env("DATABASE_URL", "database_url"),
+    )
+    db_timeout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        validation_alias=_env("DB_TIMEOUT_SECONDS", "db_timeout_seconds"),
+    )
+    contact_email: str = Field(
+        default="", validation_alias=_env("PVO_CONTACT_EMAIL", "contact_email")
+    )
+    contact_phone: str = Field(
+        default="", validation_alias=_env("PVO_CONTACT_PHONE", "contact_phone")
+    )
+    contact_url: str = Field(
+        default="https://www.pvo-brabant-zeeland.nl",
+        validation_alias=_env("PVO_CONTACT_URL", "contact_url"),
+    )
+    office_hours: str = Field(
+        default="ma-vr 09:00-17:00",
+        validation_alias=_env("PVO_OFFICE_HOURS", "office_hours"),
+    )
+    timezone: str = Field(
+        default="Europe/Amsterdam", validation_alias=_env("PVO_TIMEZONE", "timezone")
+    )
+    lockout_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        validation_alias=_env("PVO_LOCKOUT_MAX_ATTEMPTS", "lockout_max_attempts"),
+    )
+    lockout_window_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=7 * 24 * 60,
+        validation_alias=_env("PVO_LOCKOUT_WINDOW_MINUTES", "lockout_window_minutes"),
+    )
+    argon2_time_cost: int = Field(
+        default=ARGON2_MIN_TIME_COST,
+        ge=ARGON2_MIN_TIME_COST,
+        le=100,
+        validation_alias=_env("PVO_ARGON2_TIME_COST", "argon2_time_cost"),
+    )
+    argon2_memory_cost_kib: int = Field(
+        default=ARGON2_MIN_MEMORY_COST_KIB,
+        ge=ARGON2_MIN_MEMORY_COST_KIB,
+        le=4 * 1024 * 1024,
+        validation_alias=_env("PVO_ARGON2_MEMORY_COST_KIB", "argon2_memory_cost_kib"),
+    )
+    argon2_parallelism: int = Field(
+        default=ARGON2_MIN_PARALLELISM,
+        ge=ARGON2_MIN_PARALLELISM,
+        le=64,
+        validation_alias=_env("PVO_ARGON2_PARALLELISM", "argon2_parallelism"),
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone: {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _non_empty_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("DATABASE_URL must not be empty")
+        return value
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; call ``get_settings.cache_clear()`` after env changes."""
+    return Settings()

@@ -1,0 +1,123 @@
+"""The demo loader: coverage of the domain, idempotence, working documented codes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kvo.certificates import certificate_state
+from kvo.demo_data import DEMO_FACILITATORS, DEMO_TRAJECTORIES, load_demo_data
+from kvo.models import (
+    Area,
+    AreaKind,
+    ConvenantSignature,
+    Facilitator,
+    PhaseEvent,
+    Province,
+    Trajectory,
+    TrajectoryKind,
+)
+from kvo.settings import Settings
+from kvo.status import Granted, check_status
+
+TODAY = date(2025, 3, 15)
+NOON = datetime.combine(TODAY, time(12), tzinfo=timezone.utc)
+
+ALLOWED_MUNICIPALITIES = {
+    "Breda", "Tilburg", "Eindhoven", "'s-Hertogenbosch", "Moerdijk", "Roosendaal",
+    "Bergen op Zoom", "Helmond", "Oss", "Terneuzen", "Middelburg", "Vlissingen", "Goes", "Hulst",
+}  # fmt: skip
+
+
+def _snapshot(session: Session) -> list[tuple]:
+    rows: list[tuple] = []
+    for model in (Area, Facilitator, Trajectory, PhaseEvent, ConvenantSignature):
+        columns = list(model.__table__.columns)
+        result = session.execute(select(*columns).order_by(*model.__table__.primary_key))
+        rows.extend((model.__tablename__, *row) for row in result)
+    return rows
+
+
+def test_the_table_covers_the_domain() -> None:
+    assert len(DEMO_TRAJECTORIES) >= 12
+    assert {d.current_phase for d in DEMO_TRAJECTORIES} == {1, 2, 3, 4, 5}
+    assert {d.area_kind for d in DEMO_TRAJECTORIES} == set(AreaKind)
+    assert {d.kind for d in DEMO_TRAJECTORIES} == set(TrajectoryKind)
+    assert {d.province for d in DEMO_TRAJECTORIES} == set(Province)
+    assert {d.target_stars for d in DEMO_TRAJECTORIES} == {1, 2, 3, 4}
+    assert {d.municipality for d in DEMO_TRAJECTORIES} <= ALLOWED_MUNICIPALITIES
+    assert len({d.reference for d in DEMO_TRAJECTORIES}) == len(DEMO_TRAJECTORIES)
+    assert len({d.access_code for d in DEMO_TRAJECTORIES}) == len(DEMO_TRAJECTORIES)
+    assert all(f.email.endswith("@example.org") for f in DEMO_FACILITATORS)
+    for demo in DEMO_TRAJECTORIES:
+        # Recertifications aim for at least a second star; first ones for the first.
+        assert (demo.target_stars == 1) == (demo.kind is TrajectoryKind.FIRST_CERTIFICATION)
+
+
+def test_load_is_idempotent_and_consistent(kvo_session: Session, kvo_settings: Settings) -> None:
+    first = load_demo_data(kvo_session, TODAY, settings=kvo_settings)
+    kvo_session.commit()
+    assert first.created == len(DEMO_TRAJECTORIES) * 2 + len(DEMO_FACILITATORS)
+    before = _snapshot(kvo_session)
+
+    second = load_demo_data(kvo_session, TODAY, settings=kvo_settings)
+    kvo_session.commit()
+    assert (second.created, second.updated) == (0, 0)
+    assert second.unchanged == first.created
+    assert _snapshot(kvo_session) == before  # including updated_at: nothing was written
+
+    trajectories = kvo_session.scalars(select(Trajectory)).all()
+    assert {t.current_phase for t in trajectories} == {1, 2, 3, 4, 5}
+    assert len(trajectories) == len(DEMO_TRAJECTORIES)
+    states = [certificate_state(t.certificate_expires_on, TODAY) for t in trajectories]
+    assert states.count("verloopt_binnenkort") == 1
+    assert states.count("verlopen") == 1
+    assert "geldig" in states
+    for trajectory in trajectories:
+        phases = sorted(e.phase for e in trajectory.phase_events)
+        assert phases == list(range(1, trajectory.current_phase + 1))
+        assert {s.stakeholder.value for s in trajectory.convenant_signatures} >= {
+            "gemeente", "ondernemers", "politie", "brandweer",
+        }  # fmt: skip
+        if trajectory.current_phase == 5:
+            assert trajectory.certificate_issued_on is not None
+        if trajectory.current_phase == 4:
+            assert trajectory.audit_date is not None and trajectory.audit_date > TODAY
+
+
+def test_a_later_day_moves_dates_and_a_rotated_code_is_restored(
+    kvo_session: Session, kvo_settings: Settings
+) -> None:
+    load_demo_data(kvo_session, TODAY, settings=kvo_settings)
+    demo = DEMO_TRAJECTORIES[0]
+    trajectory = kvo_session.scalars(
+        select(Trajectory).where(Trajectory.reference == demo.reference)
+    ).one()
+    trajectory.access_code_hash = "$argon2id$rotated"
+    kvo_session.flush()
+
+    result = load_demo_data(kvo_session, date(2025, 3, 16), settings=kvo_settings)
+    assert result.created == 0 and result.updated == len(DEMO_TRAJECTORIES)
+    kvo_session.commit()
+    outcome = check_status(
+        kvo_session, demo.reference, demo.access_code, "demo", NOON, settings=kvo_settings
+    )
+    assert isinstance(outcome, Granted)
+
+
+def test_every_documented_demo_code_works(kvo_session: Session, kvo_settings: Settings) -> None:
+    load_demo_data(kvo_session, TODAY, settings=kvo_settings)
+    for demo in DEMO_TRAJECTORIES:
+        outcome = check_status(
+            kvo_session,
+            demo.reference.lower(),
+            demo.access_code,
+            f"demo-{demo.reference}",
+            NOON,
+            settings=kvo_settings,
+        )
+        assert isinstance(outcome, Granted), demo.reference
+        assert outcome.report.current_phase == demo.current_phase
+        assert outcome.report.municipality == demo.municipality
