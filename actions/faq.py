@@ -1,0 +1,159 @@
+"""FAQ capability: answering a topic chosen by button, clarifying unclear questions, English input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.faq_topics import FAQ_TOPIC_TITLES, OFFERABLE_INTENT_TITLES, faq_payload
+
+MAX_SUGGESTIONS = 3
+# Below this share of the probability a topic is not worth a button.
+MIN_SUGGESTION_CONFIDENCE = 0.05
+# An English question gets a Dutch FAQ answer only when the topic is this clear.
+ENGLISH_ANSWER_CONFIDENCE = 0.6
+SOMETHING_ELSE_BUTTON = {"title": "Iets anders", "payload": "/something_else"}
+DEFAULT_SUGGESTIONS = ("wat_is_kvo", "stappen", "kosten_subsidie")
+
+
+def ranked_suggestions(parse_data: dict[str, Any]) -> list[tuple[str, float]]:
+    """Most likely topics of a parsed message as (key, probability), best first.
+
+    A key is a FAQ topic name or an offerable intent. FAQ topics get the probability of the `faq`
+    intent times the response selector's confidence in the topic, so they compete fairly with
+    intents such as check_status.
+    """
+    scores: dict[str, float] = {}
+    faq_ranking = parse_data.get("response_selector", {}).get("faq", {}).get("ranking", [])
+    for entry in parse_data.get("intent_ranking", []):
+        name, confidence = entry.get("name"), float(entry.get("confidence") or 0.0)
+        if name == "faq":
+            for topic in faq_ranking:
+                key = str(topic.get("intent_response_key", "")).removeprefix("faq/")
+                if key in FAQ_TOPIC_TITLES:
+                    scores[key] = max(scores.get(key, 0.0), confidence * float(topic["confidence"]))
+        elif name in OFFERABLE_INTENT_TITLES:
+            scores[name] = max(scores.get(name, 0.0), confidence)
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    return [(key, score) for key, score in ranked if score >= MIN_SUGGESTION_CONFIDENCE]
+
+
+def suggestion_button(key: str) -> dict[str, str]:
+    if key in FAQ_TOPIC_TITLES:
+        return {"title": FAQ_TOPIC_TITLES[key], "payload": faq_payload(key)}
+    return {"title": OFFERABLE_INTENT_TITLES[key], "payload": f"/{key}"}
+
+
+def clarification_buttons(parse_data: dict[str, Any]) -> list[dict[str, str]]:
+    """Two or three likely topics (popular ones when nothing is likely) plus "Iets anders"."""
+    keys = [key for key, _ in ranked_suggestions(parse_data)[:MAX_SUGGESTIONS]]
+    for default in DEFAULT_SUGGESTIONS:
+        if len(keys) >= 2:
+            break
+        if default not in keys:
+            keys.append(default)
+    return [suggestion_button(key) for key in keys] + [SOMETHING_ELSE_BUTTON]
+
+
+class ActionAnswerChosenFaq(Action):
+    """Answers the FAQ topic of a button (`/choose_faq{"faq_topic": ...}`)."""
+
+    def name(self) -> str:
+        return "action_answer_chosen_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        topic = next(tracker.get_latest_entity_values("faq_topic"), None)
+        if topic in FAQ_TOPIC_TITLES:
+            dispatcher.utter_message(response=f"utter_faq/{topic}")
+        else:
+            dispatcher.utter_message(
+                text="Dat onderwerp ken ik niet. Kies een van deze onderwerpen:",
+                buttons=clarification_buttons({}),
+            )
+        return []
+
+
+class ActionClarify(Action):
+    """Asks what the visitor means when the NLU is unsure, offering the likeliest topics."""
+
+    def name(self) -> str:
+        return "action_clarify"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        message = tracker.latest_message or {}
+        if not str(message.get("text") or "").strip():
+            dispatcher.utter_message(
+                text="Ik ontving een leeg bericht. Wat wilt u weten over het Keurmerk Veilig Ondernemen?",
+                buttons=clarification_buttons({}),
+            )
+            return []
+        dispatcher.utter_message(
+            text=(
+                "Ik weet niet precies wat u bedoelt. Ik help met vragen over het Keurmerk Veilig"
+                " Ondernemen, de status van uw KVO-traject en het plannen van een intake. Gaat uw"
+                " vraag over een van deze onderwerpen?"
+            ),
+            buttons=clarification_buttons(message),
+        )
+        return []
+
+
+class ActionCoreFallback(ActionClarify):
+    """Dialogue fallback (no rule or story fits): clarify, then forget the message.
+
+    Reverting the message ends the turn, as Rasa's default fallback does; otherwise the dialogue
+    policy would predict this fallback again and again for the same message.
+    """
+
+    def name(self) -> str:
+        return "action_core_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        await super().run(dispatcher, tracker, domain)
+        return [UserUtteranceReverted()]
+
+
+class ActionEnglish(Action):
+    """Says in Dutch that the assistant speaks Dutch, and still answers when the topic is clear."""
+
+    def name(self) -> str:
+        return "action_english"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(
+            text=(
+                "Ik spreek alleen Nederlands (sorry, I only speak Dutch). Stel uw vraag gerust in het"
+                " Nederlands; ik help u graag."
+            )
+        )
+        faq = (tracker.latest_message or {}).get("response_selector", {}).get("faq", {})
+        best = faq.get("response", {})
+        topic = str(best.get("intent_response_key") or "").removeprefix("faq/")
+        if (
+            topic in FAQ_TOPIC_TITLES
+            and float(best.get("confidence") or 0) >= ENGLISH_ANSWER_CONFIDENCE
+        ):
+            dispatcher.utter_message(text="Misschien helpt dit antwoord u al:")
+            dispatcher.utter_message(response=f"utter_faq/{topic}")
+        else:
+            # Rank the FAQ topics alone: the intent here is "english", not "faq".
+            topics_only = {
+                "intent_ranking": [{"name": "faq", "confidence": 1.0}],
+                "response_selector": (tracker.latest_message or {}).get("response_selector", {}),
+            }
+            dispatcher.utter_message(
+                text="Gaat uw vraag over een van deze onderwerpen?",
+                buttons=clarification_buttons(topics_only),
+            )
+        return []
