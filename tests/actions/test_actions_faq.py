@@ -1,0 +1,418 @@
+"""FAQ actions: ranking of likely topics, clarification buttons, chosen topics, English input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.faq import (
+    DEFAULT_SUGGESTIONS,
+    ActionAnswerChosenFaq,
+    ActionClarify,
+    ActionEnglish,
+    clarification_buttons,
+    ranked_suggestions,
+)
+from actions.faq_topics import FAQ_TOPIC_TITLES, OFFERABLE_INTENT_TITLES, faq_payload
+from kvo.settings import REPO_ROOT
+
+SOMETHING_ELSE = {"title": "Iets anders", "payload": "/something_else"}
+# Rasa's RegexInterpreter: "/intent" optionally followed by a JSON object of entities.
+PAYLOAD = re.compile(r"^/(?P<intent>[^{@]+)(?P<entities>\{.*\})?$")
+
+
+def response_selector(ranking: list[tuple[str, float]]) -> dict[str, Any]:
+    """``response_selector`` as Rasa 3.6's ResponseSelector fills it for the retrieval intent faq."""
+    best_topic, best_confidence = ranking[0] if ranking else ("wat_is_kvo", 0.0)
+    return {
+        "all_retrieval_intents": ["faq"],
+        "faq": {
+            "response": {
+                "id": -2185624113127640000,
+                "responses": [{"text": "…"}],
+                "response_templates": [{"text": "…"}],
+                "confidence": best_confidence,
+                "intent_response_key": f"faq/{best_topic}",
+                "utter_action": f"utter_faq/{best_topic}",
+                "template_name": f"utter_faq/{best_topic}",
+            },
+            "ranking": [
+                {
+                    "id": -1000 - index,
+                    "confidence": confidence,
+                    "intent_response_key": f"faq/{topic}",
+                }
+                for index, (topic, confidence) in enumerate(ranking)
+            ],
+        },
+    }
+
+
+def parse_data(
+    text: str, intents: list[tuple[str, float]], faq: list[tuple[str, float]] | None = None
+) -> dict[str, Any]:
+    """A parsed message as Rasa 3.6 returns it (``/model/parse``, ``tracker.latest_message``)."""
+    ranking = [{"id": 100 + i, "name": n, "confidence": c} for i, (n, c) in enumerate(intents)]
+    return {
+        "text": text,
+        "intent": ranking[0] if ranking else {"name": None, "confidence": 0.0},
+        "entities": [],
+        "text_tokens": [],
+        "intent_ranking": ranking,
+        "response_selector": response_selector(faq or []),
+    }
+
+
+def parse_payload(payload: str) -> tuple[str, dict[str, Any]]:
+    match = PAYLOAD.match(payload)
+    assert match, payload
+    return match["intent"], json.loads(match["entities"] or "{}")
+
+
+def run_action(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], list[Any]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return dispatcher.messages, events
+
+
+def tracker_with_parse(data: dict[str, Any], tracker_for: Callable[..., Tracker]) -> Tracker:
+    return tracker_for(
+        data["text"],
+        intent_ranking=data["intent_ranking"],
+        response_selector=data["response_selector"],
+    )
+
+
+COSTS_QUESTION = parse_data(
+    "wat kost dat eigenlijk en hoe lang duurt t",
+    [("faq", 0.6), ("check_status", 0.25), ("greet", 0.1), ("book_intake", 0.05)],
+    [("kosten_subsidie", 0.7), ("doorlooptijd", 0.2), ("stappen", 0.1)],
+)
+
+
+# --- ranked_suggestions ---------------------------------------------------------------------
+
+
+def test_faq_topics_are_weighted_by_the_faq_intent() -> None:
+    ranked = ranked_suggestions(COSTS_QUESTION)
+    assert [key for key, _ in ranked] == [
+        "kosten_subsidie",
+        "check_status",
+        "doorlooptijd",
+        "stappen",
+        "book_intake",
+    ]
+    scores = dict(ranked)
+    assert scores["kosten_subsidie"] == pytest.approx(0.6 * 0.7)
+    assert scores["doorlooptijd"] == pytest.approx(0.6 * 0.2)
+    assert scores["stappen"] == pytest.approx(0.6 * 0.1)
+    assert scores["check_status"] == pytest.approx(0.25)
+
+
+def test_an_intent_can_beat_a_faq_topic() -> None:
+    data = parse_data(
+        "hoe staat het met ons traject",
+        [("check_status", 0.55), ("faq", 0.4), ("human_handoff", 0.05)],
+        [("stappen", 0.9), ("doorlooptijd", 0.1)],
+    )
+    ranked = ranked_suggestions(data)
+    assert [key for key, _ in ranked] == ["check_status", "stappen", "human_handoff"]
+    assert dict(ranked)["stappen"] == pytest.approx(0.36)
+
+
+@pytest.mark.parametrize(
+    "intent",
+    ["greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope", "stop",
+     "english", "inform", "nlu_fallback", "faq_menu", "something_else", "choose_faq"],
+)  # fmt: skip
+def test_non_offerable_intents_are_never_suggested(intent: str) -> None:
+    data = parse_data("hallo", [(intent, 0.9), ("faq", 0.1)], [("wat_is_kvo", 1.0)])
+    assert [key for key, _ in ranked_suggestions(data)] == ["wat_is_kvo"]
+
+
+@pytest.mark.parametrize("intent", sorted(OFFERABLE_INTENT_TITLES))
+def test_offerable_intents_are_suggested(intent: str) -> None:
+    data = parse_data("iets", [(intent, 0.7), ("faq", 0.3)], [("privacy", 0.5)])
+    assert ranked_suggestions(data)[0] == (intent, pytest.approx(0.7))
+
+
+def test_unknown_topics_and_unlikely_keys_are_dropped() -> None:
+    data = parse_data(
+        "iets over sterren",
+        [("faq", 0.9), ("book_intake", 0.04)],
+        [("sterren", 0.5), ("bestaat_niet", 0.45), ("privacy", 0.05)],
+    )
+    # privacy: 0.9 * 0.05 = 0.045 < 0.05; book_intake 0.04 < 0.05; bestaat_niet is unknown.
+    assert [key for key, _ in ranked_suggestions(data)] == ["sterren"]
+
+
+def test_without_ranking_nothing_is_suggested() -> None:
+    assert ranked_suggestions({}) == []
+    assert ranked_suggestions({"text": "x", "intent_ranking": []}) == []
+    only_intents = {"intent_ranking": [{"name": "faq", "confidence": 1.0}]}
+    assert ranked_suggestions(only_intents) == []
+
+
+# --- clarification_buttons ----------------------------------------------------------------------
+
+
+def test_at_most_three_suggestions_plus_something_else() -> None:
+    buttons = clarification_buttons(COSTS_QUESTION)
+    assert buttons == [
+        {"title": "Kosten en subsidie", "payload": '/choose_faq{"faq_topic": "kosten_subsidie"}'},
+        {"title": "Status van ons traject", "payload": "/check_status"},
+        {"title": "Hoe lang duurt het?", "payload": '/choose_faq{"faq_topic": "doorlooptijd"}'},
+        SOMETHING_ELSE,
+    ]
+
+
+def test_payloads_parse_like_rasa_parses_them() -> None:
+    intents, topics = [], []
+    for button in clarification_buttons(COSTS_QUESTION)[:-1]:
+        intent, entities = parse_payload(button["payload"])
+        intents.append(intent)
+        topics.append(entities.get("faq_topic"))
+    assert intents == ["choose_faq", "check_status", "choose_faq"]
+    assert topics == ["kosten_subsidie", None, "doorlooptijd"]
+
+
+@pytest.mark.parametrize("topic", sorted(FAQ_TOPIC_TITLES))
+def test_every_topic_payload_round_trips(topic: str) -> None:
+    assert faq_payload(topic) == f'/choose_faq{{"faq_topic": "{topic}"}}'
+    assert parse_payload(faq_payload(topic)) == ("choose_faq", {"faq_topic": topic})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        parse_data("asdfgh", [("out_of_scope", 0.8), ("greet", 0.2)]),
+        parse_data("hmm", [("faq", 0.04), ("nlu_fallback", 0.96)], [("sterren", 0.9)]),
+        parse_data("?", [("faq", 0.2), ("thank", 0.8)], [("a", 0.1), ("b", 0.1)]),
+    ],
+)
+def test_popular_topics_when_nothing_is_likely(data: dict[str, Any]) -> None:
+    buttons = clarification_buttons(data)
+    assert [parse_payload(b["payload"]) for b in buttons[:-1]] == [
+        ("choose_faq", {"faq_topic": DEFAULT_SUGGESTIONS[0]}),
+        ("choose_faq", {"faq_topic": DEFAULT_SUGGESTIONS[1]}),
+    ]
+    assert [b["title"] for b in buttons] == [
+        "Wat is het KVO?",
+        "De stappen naar het keurmerk",
+        "Iets anders",
+    ]
+
+
+def test_one_likely_topic_is_completed_with_a_popular_one() -> None:
+    data = parse_data("korting verzekering?", [("faq", 0.9)], [("verzekering_korting", 0.9)])
+    assert [b["title"] for b in clarification_buttons(data)] == [
+        "Korting op verzekeringen",
+        "Wat is het KVO?",
+        "Iets anders",
+    ]
+
+
+def test_a_popular_topic_is_not_offered_twice() -> None:
+    data = parse_data("wat is kvo", [("faq", 0.9)], [("wat_is_kvo", 0.95)])
+    keys = [parse_payload(b["payload"])[1].get("faq_topic") for b in clarification_buttons(data)]
+    assert keys == ["wat_is_kvo", "stappen", None]
+
+
+# --- ActionAnswerChosenFaq ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("topic", sorted(FAQ_TOPIC_TITLES))
+def test_a_known_topic_is_answered_with_its_response(
+    topic: str, tracker_for: Callable[..., Tracker]
+) -> None:
+    tracker = tracker_for(
+        faq_payload(topic),
+        "choose_faq",
+        confidence=1.0,
+        entities=[{"entity": "faq_topic", "value": topic, "start": 11, "end": 30}],
+    )
+    messages, events = run_action(ActionAnswerChosenFaq(), tracker)
+    assert events == []
+    assert len(messages) == 1
+    assert messages[0]["response"] == f"utter_faq/{topic}"
+    assert messages[0]["text"] is None
+
+
+@pytest.mark.parametrize(
+    "entities",
+    [
+        [],
+        [{"entity": "faq_topic", "value": "bestaat_niet"}],
+        [{"entity": "faq_topic", "value": "<script>alert(1)</script>"}],
+        [{"entity": "faq_topic", "value": ""}],
+        [{"entity": "reference", "value": "stappen"}],
+    ],
+)
+def test_an_unknown_or_missing_topic_offers_buttons(
+    entities: list[dict[str, Any]], tracker_for: Callable[..., Tracker]
+) -> None:
+    tracker = tracker_for("/choose_faq", "choose_faq", entities=entities)
+    messages, _ = run_action(ActionAnswerChosenFaq(), tracker)
+    assert len(messages) == 1
+    message = messages[0]
+    assert message["response"] is None
+    assert message["text"] == "Dat onderwerp ken ik niet. Kies een van deze onderwerpen:"
+    assert "<script>" not in message["text"]
+    assert message["buttons"][-1] == SOMETHING_ELSE
+    assert len(message["buttons"]) == 3
+    for button in message["buttons"][:-1]:
+        assert parse_payload(button["payload"])[1]["faq_topic"] in FAQ_TOPIC_TITLES
+
+
+def test_every_topic_has_a_response_and_every_response_a_topic(
+    faq_responses: dict[str, Any],
+) -> None:
+    response_topics = {
+        name.removeprefix("utter_faq/") for name in faq_responses if name.startswith("utter_faq/")
+    }
+    assert response_topics == set(FAQ_TOPIC_TITLES)
+    for topic in FAQ_TOPIC_TITLES:
+        variations = faq_responses[f"utter_faq/{topic}"]
+        assert variations, topic
+        assert all(str(v.get("text", "")).strip() for v in variations), topic
+
+
+def test_every_topic_has_training_examples() -> None:
+    with open(REPO_ROOT / "data" / "nlu" / "faq.yml", encoding="utf-8") as handle:
+        nlu = yaml.safe_load(handle)["nlu"]
+    trained = {
+        item["intent"].removeprefix("faq/")
+        for item in nlu
+        if str(item.get("intent", "")).startswith("faq/")
+    }
+    assert trained == set(FAQ_TOPIC_TITLES)
+
+
+def _choose_faq_payloads(responses: dict[str, Any]) -> list[str]:
+    return [
+        button["payload"]
+        for variations in responses.values()
+        for variation in variations or []
+        for button in variation.get("buttons") or []
+        if str(button.get("payload", "")).startswith("/choose_faq")
+    ]
+
+
+def test_topic_buttons_in_the_responses_point_to_known_topics(
+    faq_responses: dict[str, Any], domain: dict[str, Any]
+) -> None:
+    payloads = _choose_faq_payloads(faq_responses) + _choose_faq_payloads(domain["responses"])
+    assert payloads
+    for payload in payloads:
+        intent, entities = parse_payload(payload)
+        assert intent == "choose_faq"
+        assert entities["faq_topic"] in FAQ_TOPIC_TITLES, payload
+
+
+# --- ActionClarify ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t ", None])
+def test_clarify_an_empty_message(text: str | None, tracker_for: Callable[..., Tracker]) -> None:
+    messages, events = run_action(ActionClarify(), tracker_for(text, "nlu_fallback"))
+    assert events == []
+    assert len(messages) == 1
+    assert "leeg bericht" in messages[0]["text"]
+    assert messages[0]["buttons"] == clarification_buttons({})
+
+
+def test_clarify_offers_the_likeliest_topics(tracker_for: Callable[..., Tracker]) -> None:
+    tracker = tracker_with_parse(COSTS_QUESTION, tracker_for)
+    messages, _ = run_action(ActionClarify(), tracker)
+    assert len(messages) == 1
+    assert messages[0]["text"].startswith("Ik weet niet precies wat u bedoelt.")
+    assert "Keurmerk Veilig Ondernemen" in messages[0]["text"]
+    assert messages[0]["buttons"] == clarification_buttons(COSTS_QUESTION)
+    assert messages[0]["buttons"][0]["title"] == "Kosten en subsidie"
+
+
+def test_clarify_without_likely_topics_offers_popular_ones(
+    tracker_for: Callable[..., Tracker],
+) -> None:
+    data = parse_data("qwerty uiop", [("nlu_fallback", 0.7), ("out_of_scope", 0.3)])
+    messages, _ = run_action(ActionClarify(), tracker_with_parse(data, tracker_for))
+    assert "leeg bericht" not in messages[0]["text"]
+    assert [b["title"] for b in messages[0]["buttons"]] == [
+        "Wat is het KVO?",
+        "De stappen naar het keurmerk",
+        "Iets anders",
+    ]
+
+
+def test_clarify_does_not_echo_what_was_typed(tracker_for: Callable[..., Tracker]) -> None:
+    typed = "<b>drop table</b> 🙂 ÄÖÜ " + "x" * 5000
+    data = parse_data(typed, [("nlu_fallback", 1.0)])
+    messages, _ = run_action(ActionClarify(), tracker_with_parse(data, tracker_for))
+    assert "drop table" not in messages[0]["text"]
+    assert "xxxx" not in messages[0]["text"]
+
+
+# --- ActionEnglish ------------------------------------------------------------------------------
+
+
+def test_english_with_a_clear_topic_answers_it(tracker_for: Callable[..., Tracker]) -> None:
+    data = parse_data(
+        "how much does the KVO cost?",
+        [("english", 0.97), ("faq", 0.03)],
+        [("kosten_subsidie", 0.82), ("verzekering_korting", 0.1)],
+    )
+    messages, events = run_action(ActionEnglish(), tracker_with_parse(data, tracker_for))
+    assert events == []
+    assert "alleen Nederlands" in messages[0]["text"]
+    assert messages[-1]["response"] == "utter_faq/kosten_subsidie"
+    assert not any(m["buttons"] for m in messages)
+
+
+def test_english_at_the_threshold_still_answers(tracker_for: Callable[..., Tracker]) -> None:
+    data = parse_data("what are the steps", [("english", 0.9)], [("stappen", 0.6)])
+    messages, _ = run_action(ActionEnglish(), tracker_with_parse(data, tracker_for))
+    assert messages[-1]["response"] == "utter_faq/stappen"
+
+
+@pytest.mark.parametrize(
+    "faq",
+    [
+        [("sterren", 0.45), ("geldigheid_hercertificering", 0.35), ("privacy", 0.2)],
+        [("bestaat_niet", 0.99), ("sterren", 0.01)],  # confident, but not a known topic
+    ],
+)
+def test_english_when_unsure_offers_buttons(
+    faq: list[tuple[str, float]], tracker_for: Callable[..., Tracker]
+) -> None:
+    data = parse_data("tell me about stars and stuff", [("english", 0.95)], faq)
+    messages, _ = run_action(ActionEnglish(), tracker_with_parse(data, tracker_for))
+    assert "alleen Nederlands" in messages[0]["text"]
+    assert all(m["response"] is None for m in messages)
+    buttons = messages[-1]["buttons"]
+    assert messages[-1]["text"] == "Gaat uw vraag over een van deze onderwerpen?"
+    assert buttons[-1] == SOMETHING_ELSE
+    topics = [parse_payload(b["payload"])[1]["faq_topic"] for b in buttons[:-1]]
+    if faq[0][0] == "sterren":
+        # Ranked by the response selector alone (the intent is "english", not "faq").
+        assert topics == ["sterren", "geldigheid_hercertificering", "privacy"]
+    else:
+        assert topics == ["wat_is_kvo", "stappen"]
+
+
+def test_english_without_response_selector(tracker_for: Callable[..., Tracker]) -> None:
+    messages, _ = run_action(ActionEnglish(), tracker_for("hello there", "english"))
+    assert "alleen Nederlands" in messages[0]["text"]
+    assert [b["title"] for b in messages[-1]["buttons"]] == [
+        "Wat is het KVO?",
+        "De stappen naar het keurmerk",
+        "Iets anders",
+    ]

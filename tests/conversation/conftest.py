@@ -1,0 +1,160 @@
+"""A running assistant for conversation tests: action server + Rasa server with the trained model.
+
+Both run on free ports against a fresh SQLite database with the demo data, so the tests neither
+need nor disturb a `make run` on the default ports. Started once per test session.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kvo import migrate
+from kvo.db import make_engine, session_scope
+from kvo.demo_data import load_demo_data
+from tests.support import MODEL, RASA, REPO, require
+
+STARTUP_TIMEOUT_SECONDS = 240
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/conversation/" in str(item.fspath):
+            item.add_marker(pytest.mark.model)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, ready: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}; log:\n{log.read_text()[-3000:]}")
+        try:
+            if ready in httpx.get(url, timeout=2).text:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    pytest.fail(
+        f"{url} not ready after {STARTUP_TIMEOUT_SECONDS} s; log:\n{log.read_text()[-3000:]}"
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def chat_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('chat-db') / 'kvo.sqlite3'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        load_demo_data(session)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def server_env(chat_database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=chat_database_url,
+        PYTHONWARNINGS="ignore",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        RASA_TELEMETRY_ENABLED="false",
+        # The lockout tests count on the defaults.
+        PVO_LOCKOUT_MAX_ATTEMPTS="5",
+        PVO_LOCKOUT_WINDOW_MINUTES="60",
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def action_server(
+    server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("logs") / "actions.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+            cwd=REPO,
+            env=server_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", "ok", process, log)
+        yield f"http://127.0.0.1:{port}/webhook"
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="session")
+def endpoints_file(action_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("rasa") / "endpoints.yml"
+    path.write_text(f'action_endpoint:\n  url: "{action_server}"\n')
+    return path
+
+
+@pytest.fixture(scope="session")
+def rasa_url(
+    endpoints_file: Path, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    require(MODEL.exists(), f"no trained model at {MODEL}: run `make train` (make test does)")
+    port = free_port()
+    log = tmp_path_factory.mktemp("logs") / "rasa.log"
+    command = [
+        str(RASA), "run", "--enable-api", "--port", str(port), "--model", str(MODEL),
+        "--endpoints", str(endpoints_file), "--credentials", "credentials.yml",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=REPO, env=server_env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/status", '"model_file"', process, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+class Chat:
+    """One conversation over the REST channel."""
+
+    def __init__(self, rasa_url: str, sender: str) -> None:
+        self.url = f"{rasa_url}/webhooks/rest/webhook"
+        self.sender = sender
+
+    def say(self, text: str) -> list[dict]:
+        response = httpx.post(self.url, json={"sender": self.sender, "message": text}, timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def texts(self, text: str) -> str:
+        """Everything the bot answers to `text`, as one string."""
+        return "\n".join(message.get("text") or "" for message in self.say(text))
+
+
+@pytest.fixture
+def chat(rasa_url: str, request: pytest.FixtureRequest) -> Chat:
+    # A new conversation per test: the sender id is unique and carries no personal data.
+    return Chat(rasa_url, f"test-{request.node.name}-{time.monotonic_ns()}")

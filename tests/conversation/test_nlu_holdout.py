@@ -1,0 +1,83 @@
+"""NLU quality on the hold-out set (tests/nlu/holdout.yml), written apart from the training data.
+
+A FAQ message counts as right only when the selected topic is right (label faq/<topic>).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import yaml
+
+from tests.support import add_report
+
+HOLDOUT = Path(__file__).resolve().parent.parent / "nlu" / "holdout.yml"
+MIN_ACCURACY = 0.90
+MIN_EXAMPLES_PER_LABEL = 5
+ENTITY_MARKUP = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+
+
+def holdout_examples() -> list[tuple[str, str]]:
+    examples = []
+    for block in yaml.safe_load(HOLDOUT.read_text(encoding="utf-8"))["nlu"]:
+        for line in block["examples"].splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                examples.append((block["intent"], ENTITY_MARKUP.sub(r"\1", line[2:])))
+    return examples
+
+
+def predicted_label(parse: dict) -> str:
+    intent = parse["intent"]["name"]
+    if intent == "faq":
+        return parse["response_selector"]["faq"]["response"]["intent_response_key"]
+    return intent
+
+
+def test_holdout_set_covers_every_label() -> None:
+    counts = Counter(label for label, _ in holdout_examples())
+    training_labels = set()
+    for path in Path(HOLDOUT).parents[2].joinpath("data", "nlu").glob("*.yml"):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            if "intent" in block and block["intent"] not in (
+                "choose_faq",
+                "faq_menu",
+                "something_else",
+            ):
+                training_labels.add(block["intent"])
+    assert training_labels <= set(counts), training_labels - set(counts)
+    assert min(counts.values()) >= MIN_EXAMPLES_PER_LABEL
+
+
+def test_holdout_has_no_copies_of_training_examples() -> None:
+    training = set()
+    for path in Path(HOLDOUT).parents[2].joinpath("data", "nlu").glob("*.yml"):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            for line in str(block.get("examples", "")).splitlines():
+                training.add(ENTITY_MARKUP.sub(r"\1", line.strip()[2:]).lower())
+    copies = [text for _, text in holdout_examples() if text.lower() in training]
+    assert not copies
+
+
+def test_intent_accuracy_on_holdout(rasa_url: str) -> None:
+    examples = holdout_examples()
+    confusions: Counter[tuple[str, str]] = Counter()
+    per_label: Counter[str] = Counter()
+    correct = 0
+    with httpx.Client(timeout=30) as client:
+        for label, text in examples:
+            parse = client.post(f"{rasa_url}/model/parse", json={"text": text}).json()
+            predicted = predicted_label(parse)
+            if predicted == label:
+                correct += 1
+            else:
+                confusions[(label, predicted)] += 1
+                per_label[label] += 1
+    accuracy = correct / len(examples)
+    lines = [f"NLU hold-out: {correct}/{len(examples)} right, accuracy {accuracy:.3f}"]
+    lines += [f"  {gold:32} -> {wrong:32} x{n}" for (gold, wrong), n in confusions.most_common()]
+    add_report("\n".join(lines))
+    assert accuracy >= MIN_ACCURACY, "\n".join(lines)
