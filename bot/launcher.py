@@ -15,11 +15,15 @@ import time
 import urllib.request
 from pathlib import Path
 
+from kvo.demo_data import DEMO_TRAJECTORIES
+
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "models" / "pvo-assistent.tar.gz"
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
 HONCHO = REPO / ".venv" / "bin" / "honcho"
 READY_TIMEOUT_SECONDS = 180
+# A demo trajectory in phase 2, with survey and schouw: a good first status check.
+BANNER_DEMO_REFERENCE = "KVO-2024-0031"
 
 
 def _get(url: str) -> bytes | None:
@@ -42,6 +46,7 @@ def wait_until_ready(url: str, timeout: float, process: subprocess.Popen[bytes])
 
 
 def banner(rasa_port: int) -> str:
+    demo = next(d for d in DEMO_TRAJECTORIES if d.reference == BANNER_DEMO_REFERENCE)
     webhook = f"http://localhost:{rasa_port}/webhooks/rest/webhook"
     return f"""
 ================================================================================
@@ -52,7 +57,7 @@ def banner(rasa_port: int) -> str:
        -d '{{"sender": "demo", "message": "Wat is het Keurmerk Veilig Ondernemen?"}}'
    Chat in a terminal:      make shell   (in another terminal, or instead of make run)
    socket.io (chat widget): http://localhost:{rasa_port}/socket.io
-   Demo status check:       "status KVO-2024-0031", access code WVZ4-LWUX (README lists more)
+   Demo status check:       "status {demo.reference}", access code {demo.access_code} (README lists more)
    Stop:                    Ctrl-C
 ================================================================================
 """
