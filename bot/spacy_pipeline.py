@@ -12,23 +12,27 @@ Usage: python bot/spacy_pipeline.py --output var/spacy/nl_pvo [--base auto|blank
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import spacy
-from spacy.language import Language
+if TYPE_CHECKING:  # spaCy is imported lazily: it pulls in TensorFlow, seconds of start-up
+    from spacy.language import Language
 
 TRAINED_BASE = "nl_core_news_sm"
 PIPELINE_NAME = "nl_pvo"
 
 
 def trained_base_available() -> bool:
-    return spacy.util.is_package(TRAINED_BASE)
+    return importlib.util.find_spec(TRAINED_BASE) is not None
 
 
 def build_pipeline(base: str = "auto") -> Language:
     """The Dutch pipeline: from nl_core_news_sm when asked for or available, else blank Dutch."""
+    import spacy
+
     if base == TRAINED_BASE or (base == "auto" and trained_base_available()):
         nlp = spacy.load(TRAINED_BASE)
     elif base in ("auto", "blank"):

@@ -86,7 +86,9 @@ def test_unknown_base_is_refused(tmp_path: Path) -> None:
 
 
 def test_build_from_nl_core_news_sm_when_installed(tmp_path: Path) -> None:
-    installed = engine("-c", "import spacy; print(spacy.util.is_package('nl_core_news_sm'))")
+    installed = engine(
+        "-c", "import importlib.util as u; print(bool(u.find_spec('nl_core_news_sm')))"
+    )
     if installed.stdout.strip() != "True":
         result = build(tmp_path / "nl_pvo", "nl_core_news_sm")
         assert result.returncode == 2 and "not installed" in result.stderr

@@ -88,11 +88,16 @@ def server_env(chat_database_url: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def action_server(
-    server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def server_logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Where the action server and the Rasa server write their logs during the tests."""
+    folder = tmp_path_factory.mktemp("logs")
+    return {"actions": folder / "actions.log", "rasa": folder / "rasa.log"}
+
+
+@pytest.fixture(scope="session")
+def action_server(server_env: dict[str, str], server_logs: dict[str, Path]) -> Iterator[str]:
     port = free_port()
-    log = tmp_path_factory.mktemp("logs") / "actions.log"
+    log = server_logs["actions"]
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
@@ -117,11 +122,11 @@ def endpoints_file(action_server: str, tmp_path_factory: pytest.TempPathFactory)
 
 @pytest.fixture(scope="session")
 def rasa_url(
-    endpoints_file: Path, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    endpoints_file: Path, server_env: dict[str, str], server_logs: dict[str, Path]
 ) -> Iterator[str]:
     require(MODEL.exists(), f"no trained model at {MODEL}: run `make train` (make test does)")
     port = free_port()
-    log = tmp_path_factory.mktemp("logs") / "rasa.log"
+    log = server_logs["rasa"]
     command = [
         str(RASA), "run", "--enable-api", "--port", str(port), "--model", str(MODEL),
         "--endpoints", str(endpoints_file), "--credentials", "credentials.yml",

@@ -143,3 +143,12 @@ def test_faq_mid_form_then_continue(chat: Chat) -> None:
     mid = chat.texts("wat kost een audit?")
     assert "toegangscode" in mid  # the form asks again for the code after the answer
     assert "stap 2 van 5" in chat.texts("WVZ4-LWUX")
+
+
+def test_access_codes_never_reach_the_logs(rasa_url: str, server_logs: dict) -> None:
+    chat = Chat(rasa_url, "test-logs")
+    assert "stap 2 van 5" in check(chat, "KVO-2024-0031", "wvz4-lwux")
+    check(chat, "KVO-2024-0044", "ZZZZ-YYYY")  # a wrong code must not be logged either
+    for log in server_logs.values():
+        text = log.read_text(errors="replace").upper().replace("-", "")
+        assert "WVZ4LWUX" not in text and "ZZZZYYYY" not in text, log
