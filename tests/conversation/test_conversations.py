@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -27,6 +29,16 @@ def test_faq_answer_is_dutch_and_formal(chat: Chat) -> None:
     assert "drie jaar" in answer
     assert looks_dutch(answer)
     assert " je " not in f" {answer.lower()} "  # formal "u"
+
+
+def test_faq_answer_buttons_carry_a_valid_payload(chat: Chat) -> None:
+    messages = chat.say("wat houdt het keurmerk veilig ondernemen in?")
+    payloads = [b["payload"] for m in messages for b in m.get("buttons", [])]
+    assert payloads
+    for payload in payloads:
+        assert "{{" not in payload
+        if payload.startswith("/choose_faq"):
+            assert json.loads(payload.removeprefix("/choose_faq"))["faq_topic"]
 
 
 def test_faq_button_answers_the_chosen_topic(chat: Chat) -> None:
@@ -152,3 +164,5 @@ def test_access_codes_never_reach_the_logs(rasa_url: str, server_logs: dict) -> 
     for log in server_logs.values():
         text = log.read_text(errors="replace").upper().replace("-", "")
         assert "WVZ4LWUX" not in text and "ZZZZYYYY" not in text, log
+    # The whole session logged no error (e.g. a response template Rasa could not fill).
+    assert " ERROR " not in server_logs["rasa"].read_text(errors="replace")
