@@ -371,7 +371,7 @@ async def report_progress(
 
 
 async def run_phase(
-    webhook: str,
+    webhooks: Sequence[str],
     concurrency: int,
     budget: int,
     max_seconds: float,
@@ -398,7 +398,7 @@ async def run_phase(
         state.claimed += 1
         return True
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(client: httpx.AsyncClient, webhook: str) -> None:
         while True:
             sender = f"bench-{uuid.uuid4()}"
             turns = conversations.next_conversation()
@@ -414,7 +414,11 @@ async def run_phase(
                     state.errors[error] += 1
 
     async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
-        workers = [asyncio.create_task(worker(client)) for _ in range(concurrency)]
+        # Conversations are spread over the servers; each stays on one server.
+        workers = [
+            asyncio.create_task(worker(client, webhooks[index % len(webhooks)]))
+            for index in range(concurrency)
+        ]
         reporter = (
             asyncio.create_task(report_progress(label, state, budget, started, progress_interval))
             if progress_interval
@@ -662,6 +666,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--url", type=loopback_url, default=DEFAULT_URL, help="Rasa base URL")
     parser.add_argument(
+        "--also-url",
+        type=loopback_url,
+        action="append",
+        default=[],
+        help="a further Rasa server sharing the tracker and lock store (repeatable)",
+    )
+    parser.add_argument(
         "--concurrency",
         type=int_list,
         default=[1, 20],
@@ -756,7 +767,8 @@ def locate_rasa(args: argparse.Namespace) -> tuple[int | None, str | None]:
 
 
 async def run(args: argparse.Namespace, server: dict[str, Any]) -> dict[str, Any]:
-    webhook = f"{args.url}{WEBHOOK_PATH}"
+    webhooks = [f"{url}{WEBHOOK_PATH}" for url in (args.url, *args.also_url)]
+    webhook = webhooks[0]
     conversations = ConversationFactory(args.seed)
 
     pid, pid_note = locate_rasa(args)
@@ -765,6 +777,8 @@ async def run(args: argparse.Namespace, server: dict[str, Any]) -> dict[str, Any
     if monitor:
         monitor.start()
 
+    for extra in webhooks[1:]:
+        print(f"Also: {extra} (same tracker and lock store; memory is reported for the first)")
     print(f"Target: {webhook} (Rasa {server['rasa_version'] or '?'}, {server['model_file']})")
     print(f"Scenario: {SCENARIO_DESCRIPTION}")
     print(STATUS_CHECK_NOTE)
@@ -776,7 +790,7 @@ async def run(args: argparse.Namespace, server: dict[str, Any]) -> dict[str, Any
 
     if args.warmup:
         warm = await run_phase(
-            webhook, 1, args.warmup, args.max_seconds, args.timeout, conversations, None, "warm-up"
+            webhooks, 1, args.warmup, args.max_seconds, args.timeout, conversations, None, "warm-up"
         )
         print(
             f"Warm-up: {warm.sent} messages in {warm.wall_seconds:.1f} s, "
@@ -788,7 +802,7 @@ async def run(args: argparse.Namespace, server: dict[str, Any]) -> dict[str, Any
         label = f"{concurrency} conv."
         print(f"Phase {label}: up to {budget} messages or {args.max_seconds:g} s ...", flush=True)
         result = await run_phase(
-            webhook,
+            webhooks,
             concurrency,
             budget,
             args.max_seconds,
@@ -822,6 +836,7 @@ async def run(args: argparse.Namespace, server: dict[str, Any]) -> dict[str, Any
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "url": args.url,
         "webhook": webhook,
+        "webhooks": webhooks,
         "server": server,
         "scenario": SCENARIO_DESCRIPTION,
         "note": STATUS_CHECK_NOTE,

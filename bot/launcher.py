@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +24,8 @@ MODEL = REPO / "models" / "pvo-assistent.tar.gz"
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
 HONCHO = REPO / ".venv" / "bin" / "honcho"
 READY_TIMEOUT_SECONDS = 180
+# Fixed: endpoints.yml points Rasa at this port.
+ACTIONS_PORT = 5055
 # A demo trajectory in phase 2, with survey and schouw: a good first status check.
 BANNER_DEMO_REFERENCE = "KVO-2024-0031"
 
@@ -63,8 +67,26 @@ def banner(rasa_port: int) -> str:
 """
 
 
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def busy_ports(*ports: int) -> list[int]:
+    busy = [port for port in ports if port_in_use(port)]
+    for port in busy:
+        print(
+            f"Port {port} is already in use: is the assistant (or another program) already"
+            " running? Stop it first, or choose another Rasa port with RASA_PORT.",
+            file=sys.stderr,
+        )
+    return busy
+
+
 def run_stack() -> int:
     rasa_port = int(os.environ.setdefault("RASA_PORT", "5005"))
+    if busy_ports(rasa_port, ACTIONS_PORT):
+        return 1
     print("Starting the Rasa server and the action server; loading the model takes about 30 s.")
     honcho = subprocess.Popen([str(HONCHO), "start", "-f", str(REPO / "Procfile")], cwd=REPO)  # noqa: S603
     try:
@@ -77,18 +99,26 @@ def run_stack() -> int:
 
 
 def run_shell() -> int:
-    actions_port = os.environ.get("ACTIONS_PORT", "5055")
+    if busy_ports(ACTIONS_PORT):
+        return 1
+    # A closed terminal (SIGHUP) or SIGTERM must not leave the two servers behind.
+    for signum in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(signum, lambda *_: sys.exit(1))
     actions = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", actions_port],
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTIONS_PORT)],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
     )
+    shell = None
     try:
-        shell = [str(RASA), "shell", "--model", str(MODEL), "--endpoints", "endpoints.yml"]
-        return subprocess.call(shell, cwd=REPO)  # noqa: S603
+        command = [str(RASA), "shell", "--model", str(MODEL), "--endpoints", "endpoints.yml"]
+        shell = subprocess.Popen(command, cwd=REPO)  # noqa: S603
+        return shell.wait()
     finally:
-        actions.terminate()
-        actions.wait(timeout=10)
+        for process in (shell, actions):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=20)
 
 
 def main() -> int:
