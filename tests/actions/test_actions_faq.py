@@ -17,6 +17,7 @@ from actions.faq import (
     DEFAULT_SUGGESTIONS,
     ActionAnswerChosenFaq,
     ActionClarify,
+    ActionCoreFallback,
     ActionEnglish,
     clarification_buttons,
     ranked_suggestions,
@@ -332,6 +333,14 @@ def test_clarify_an_empty_message(text: str | None, tracker_for: Callable[..., T
     assert len(messages) == 1
     assert "leeg bericht" in messages[0]["text"]
     assert messages[0]["buttons"] == clarification_buttons({})
+
+
+def test_core_fallback_clarifies_and_ends_the_turn(tracker_for: Callable[..., Tracker]) -> None:
+    tracker = tracker_with_parse(COSTS_QUESTION, tracker_for)
+    messages, events = run_action(ActionCoreFallback(), tracker)
+    assert messages[0]["buttons"] == clarification_buttons(COSTS_QUESTION)
+    # Reverting the message stops Rasa from predicting the fallback again for the same message.
+    assert [event["event"] for event in events] == ["rewind"]
 
 
 def test_clarify_offers_the_likeliest_topics(tracker_for: Callable[..., Tracker]) -> None:
