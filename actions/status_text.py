@@ -12,11 +12,6 @@ MONTHS = (
     "juli", "augustus", "september", "oktober", "november", "december",
 )  # fmt: skip
 TOTAL_PHASES = 5
-AREA_KINDS = {
-    "winkelgebied": "winkelgebied",
-    "bedrijventerrein": "bedrijventerrein",
-    "buitengebied": "buitengebied",
-}
 STAKEHOLDERS = {
     "gemeente": "de gemeente",
     "ondernemers": "de ondernemers",
@@ -94,14 +89,13 @@ def needs_recertification(report: StatusReport) -> bool:
 
 def format_status_report(report: StatusReport, today: date) -> str:
     """The status answer: one short line per subject, only the subjects that apply."""
-    kind = AREA_KINDS.get(report.area_kind, report.area_kind)
     trajectory = (
         "hercertificering"
         if report.trajectory_kind == "hercertificering"
         else "eerste certificering"
     )
     lines = [
-        f"Traject {report.reference}: {report.area_name}, {kind} in de gemeente "
+        f"Traject {report.reference}: {report.area_name}, {report.area_kind} in de gemeente "
         f"{report.municipality} ({report.province}).",
         f"Soort traject: {trajectory}, op weg naar ster {report.target_stars}.",
     ]

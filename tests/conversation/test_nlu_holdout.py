@@ -15,6 +15,7 @@ import yaml
 from tests.support import add_report
 
 HOLDOUT = Path(__file__).resolve().parent.parent / "nlu" / "holdout.yml"
+TRAINING_DATA = HOLDOUT.parents[2] / "data" / "nlu"
 MIN_ACCURACY = 0.90
 MIN_EXAMPLES_PER_LABEL = 5
 ENTITY_MARKUP = re.compile(r"\[([^\]]+)\]\([^)]+\)")
@@ -30,6 +31,14 @@ def holdout_examples() -> list[tuple[str, str]]:
     return examples
 
 
+def training_blocks() -> list[dict]:
+    """Every intent block of the training data (data/nlu/*.yml)."""
+    blocks = []
+    for path in sorted(TRAINING_DATA.glob("*.yml")):
+        blocks += yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", [])
+    return blocks
+
+
 def predicted_label(parse: dict) -> str:
     intent = parse["intent"]["name"]
     if intent == "faq":
@@ -39,25 +48,22 @@ def predicted_label(parse: dict) -> str:
 
 def test_holdout_set_covers_every_label() -> None:
     counts = Counter(label for label, _ in holdout_examples())
-    training_labels = set()
-    for path in Path(HOLDOUT).parents[2].joinpath("data", "nlu").glob("*.yml"):
-        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-            if "intent" in block and block["intent"] not in (
-                "choose_faq",
-                "faq_menu",
-                "something_else",
-            ):
-                training_labels.add(block["intent"])
+    button_only = ("choose_faq", "faq_menu", "something_else")
+    training_labels = {
+        block["intent"]
+        for block in training_blocks()
+        if "intent" in block and block["intent"] not in button_only
+    }
     assert training_labels <= set(counts), training_labels - set(counts)
     assert min(counts.values()) >= MIN_EXAMPLES_PER_LABEL
 
 
 def test_holdout_has_no_copies_of_training_examples() -> None:
-    training = set()
-    for path in Path(HOLDOUT).parents[2].joinpath("data", "nlu").glob("*.yml"):
-        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-            for line in str(block.get("examples", "")).splitlines():
-                training.add(ENTITY_MARKUP.sub(r"\1", line.strip()[2:]).lower())
+    training = {
+        ENTITY_MARKUP.sub(r"\1", line.strip()[2:]).lower()
+        for block in training_blocks()
+        for line in str(block.get("examples", "")).splitlines()
+    }
     copies = [text for _, text in holdout_examples() if text.lower() in training]
     assert not copies
 
@@ -65,7 +71,6 @@ def test_holdout_has_no_copies_of_training_examples() -> None:
 def test_intent_accuracy_on_holdout(rasa_url: str) -> None:
     examples = holdout_examples()
     confusions: Counter[tuple[str, str]] = Counter()
-    per_label: Counter[str] = Counter()
     correct = 0
     with httpx.Client(timeout=30) as client:
         for label, text in examples:
@@ -75,7 +80,6 @@ def test_intent_accuracy_on_holdout(rasa_url: str) -> None:
                 correct += 1
             else:
                 confusions[(label, predicted)] += 1
-                per_label[label] += 1
     accuracy = correct / len(examples)
     lines = [f"NLU hold-out: {correct}/{len(examples)} right, accuracy {accuracy:.3f}"]
     lines += [f"  {gold:32} -> {wrong:32} x{n}" for (gold, wrong), n in confusions.most_common()]
