@@ -52,7 +52,7 @@ def handoff_message(now: datetime | None = None, settings: Settings | None = Non
     text += f" Onze medewerkers zijn bereikbaar op {hours.describe()}."
     if not hours.is_open(local_now):
         text += (
-            " Het is nu buiten kantooruren. Laat gerust een bericht achter; u krijgt zo snel"
-            " mogelijk antwoord, op de eerstvolgende werkdag."
+            " Het is nu buiten kantooruren. Laat gerust een bericht achter; een medewerker"
+            " reageert in de eerstvolgende kantooruren."
         )
     return text

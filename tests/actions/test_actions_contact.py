@@ -130,7 +130,7 @@ def test_outside_office_hours_the_remark_is_added(
     assert contact["email"] in text
     assert HOURS_SENTENCE in text
     assert "Het is nu buiten kantooruren." in text
-    assert "eerstvolgende werkdag" in text
+    assert "reageert in de eerstvolgende kantooruren" in text
 
 
 def test_other_office_hours_are_described(make_settings: MakeSettings) -> None:
