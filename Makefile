@@ -12,11 +12,18 @@ SPACY_MODEL := var/spacy/nl_pvo
 MODEL := models/pvo-assistent.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
 
-# Python 3.10 (Rasa 3.6 supports 3.8-3.10 only): from PATH (pyenv shims honour .python-version),
-# else from a pyenv install. Override with `make PYTHON310=/path/to/python3.10 ...`.
-PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10.*/bin/python3.10 2>/dev/null | tail -n 1)
+# Python 3.10 for the engine only (Rasa 3.6 supports 3.8-3.10); Python 3.12 for our own code.
+# Found on PATH (pyenv shims honour .python-version), else in a pyenv install.
+# Override with `make PYTHON310=/path/to/python3.10 PYTHON312=/path/to/python3.12 ...`.
+find_python = $(firstword $(foreach p,$(shell command -v python$(1) 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/$(1).*/bin/python$(1)),$(if $(shell $(p) -c 'print(1)' 2>/dev/null),$(p),)))
+ifndef PYTHON310
+PYTHON310 := $(call find_python,3.10)
+endif
+ifndef PYTHON312
+PYTHON312 := $(call find_python,3.12)
+endif
 
-.PHONY: help setup spacy train run shell test test-fast lint format validate db benchmark clean
+.PHONY: help setup spacy train run shell test test-fast lint format validate db benchmark clean lock
 
 help:
 	@echo "make run        start the assistant (Rasa :5005, actions :5055) on demo data"
@@ -30,20 +37,28 @@ help:
 setup: $(ENGINE_VENV)/.installed $(APP_VENV)/.installed $(SPACY_MODEL)/meta.json
 
 $(ENGINE_VENV)/.installed: requirements/engine.lock
-	@bot/check_python310.sh "$(PYTHON310)"
+	@bot/check_python.sh 3.10 "$(PYTHON310)"
 	@echo "==> Creating the engine environment $(ENGINE_VENV) (Rasa 3.6, spaCy; a few minutes the first time)"
 	@test -x $(ENGINE_VENV)/bin/python || "$(PYTHON310)" -m venv $(ENGINE_VENV)
 	$(ENGINE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==24.2
 	$(ENGINE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/engine.lock
 	@touch $@
 
-$(APP_VENV)/.installed: requirements/app.lock
-	@bot/check_python310.sh "$(PYTHON310)"
-	@echo "==> Creating the app environment $(APP_VENV) (rasa-sdk, FastAPI, SQLAlchemy 2)"
-	@test -x $(APP_VENV)/bin/python || "$(PYTHON310)" -m venv $(APP_VENV)
+$(APP_VENV)/.installed: requirements/app.lock requirements/dev.lock
+	@bot/check_python.sh 3.12 "$(PYTHON312)"
+	@echo "==> Creating the app environment $(APP_VENV) (Python 3.12: rasa-sdk, FastAPI, SQLAlchemy 2)"
+	@$(APP_VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null \
+		|| { rm -rf $(APP_VENV) && "$(PYTHON312)" -m venv $(APP_VENV); }
 	$(APP_VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==24.2
-	$(APP_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/app.lock
+	$(APP_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r requirements/app.lock -r requirements/dev.lock
 	@touch $@
+
+# Regenerate the locks from requirements/*.in (keeps existing pins unless an .in file asks otherwise).
+lock: $(APP_VENV)/.installed
+	$(APP_VENV)/bin/uv pip compile --quiet --python-version 3.10 requirements/engine.in -o requirements/engine.lock
+	$(APP_VENV)/bin/uv pip compile --quiet --python-version 3.12 requirements/app.in -o requirements/app.lock
+	$(APP_VENV)/bin/uv pip compile --quiet --python-version 3.12 requirements/dev.in -o requirements/dev.lock
 
 spacy: $(SPACY_MODEL)/meta.json
 $(SPACY_MODEL)/meta.json: bot/spacy_pipeline.py $(ENGINE_VENV)/.installed

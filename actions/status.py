@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -106,7 +106,7 @@ class ValidateStatusForm(FormValidationAction):
 
 def _lookup(reference: str, code: str, conversation_id: str) -> StatusOutcome:
     with session_scope() as session:
-        return check_status(session, reference, code, conversation_id, datetime.now(timezone.utc))
+        return check_status(session, reference, code, conversation_id, datetime.now(UTC))
 
 
 class ActionCheckStatus(Action):
@@ -127,7 +127,7 @@ class ActionCheckStatus(Action):
                 asyncio.to_thread(_lookup, reference, code, tracker.sender_id),
                 timeout=settings.db_timeout_seconds,
             )
-        except (StoreUnavailable, asyncio.TimeoutError) as error:
+        except (TimeoutError, StoreUnavailable) as error:
             logger.warning("status lookup unavailable: %s", type(error).__name__)
             self._unavailable(dispatcher)
             return CLEARED_SLOTS

@@ -42,7 +42,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -833,7 +833,7 @@ async def run(args: argparse.Namespace, server: dict[str, Any]) -> dict[str, Any
     goals = evaluate_goals(phases, memory["max_rss_bytes"])
     print_report(phases, memory, goals)
     return {
-        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "url": args.url,
         "webhook": webhook,
         "webhooks": webhooks,

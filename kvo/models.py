@@ -69,23 +69,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-class AreaKind(str, enum.Enum):
+class AreaKind(enum.StrEnum):
     WINKELGEBIED = "winkelgebied"
     BEDRIJVENTERREIN = "bedrijventerrein"
     BUITENGEBIED = "buitengebied"
 
 
-class Province(str, enum.Enum):
+class Province(enum.StrEnum):
     NOORD_BRABANT = "Noord-Brabant"
     ZEELAND = "Zeeland"
 
 
-class TrajectoryKind(str, enum.Enum):
+class TrajectoryKind(enum.StrEnum):
     FIRST_CERTIFICATION = "eerste_certificering"
     RECERTIFICATION = "hercertificering"
 
 
-class Stakeholder(str, enum.Enum):
+class Stakeholder(enum.StrEnum):
     GEMEENTE = "gemeente"
     ONDERNEMERS = "ondernemers"
     POLITIE = "politie"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc_now() -> datetime:

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -221,13 +221,13 @@ def test_five_failures_lock_the_conversation_out(
     demo_database: str, tracker_for: TrackerFor, contact: dict[str, str]
 ) -> None:
     conversation = uuid.uuid4().hex
-    before_first = datetime.now(timezone.utc)
+    before_first = datetime.now(UTC)
     for attempt in range(5):
         messages, _ = check(
             tracker_for, "KVO-2024-0031", f"ABCD-EFG{'HJKLM'[attempt]}", conversation
         )
         if attempt == 0:
-            after_first = datetime.now(timezone.utc)
+            after_first = datetime.now(UTC)
         assert [m["text"] for m in messages] == [DENIED_TEXT], f"attempt {attempt + 1}"
     assert count(demo_database, FailedAttempt) == 5
 

@@ -1,32 +1,36 @@
-"""Set-up guards: the Python 3.10 check gives instructions instead of a cryptic failure."""
+"""Set-up guards: the Python version checks give instructions instead of a cryptic failure."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import pytest
+
 from tests.support import REPO
 
-CHECK = REPO / "bot" / "check_python310.sh"
+CHECK = REPO / "bot" / "check_python.sh"
 
 
-def run_check(interpreter: str) -> subprocess.CompletedProcess[str]:
+def run_check(version: str, interpreter: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["bash", str(CHECK), interpreter], capture_output=True, text=True, timeout=30
+        ["bash", str(CHECK), version, interpreter], capture_output=True, text=True, timeout=30
     )
 
 
-def test_missing_python310_explains_how_to_install_it() -> None:
-    result = run_check("")
+@pytest.mark.parametrize(("version", "variable"), [("3.10", "PYTHON310"), ("3.12", "PYTHON312")])
+def test_missing_python_explains_how_to_install_it(version: str, variable: str) -> None:
+    result = run_check(version, "")
     assert result.returncode == 1
-    assert "pyenv install 3.10" in result.stderr
-    assert "PYTHON310=" in result.stderr
+    assert f"pyenv install {version}" in result.stderr
+    assert f"{variable}=" in result.stderr
 
 
 def test_wrong_python_version_is_refused() -> None:
-    assert run_check("/bin/false").returncode == 1
+    assert run_check("3.10", "/bin/false").returncode == 1
+    assert run_check("3.10", sys.executable).returncode == 1  # the tests run on 3.12
 
 
-def test_this_python_is_accepted_when_it_is_3_10() -> None:
-    expected = 0 if sys.version_info[:2] == (3, 10) else 1
-    assert run_check(sys.executable).returncode == expected
+def test_the_app_python_is_accepted() -> None:
+    assert sys.version_info[:2] == (3, 12)
+    assert run_check("3.12", sys.executable).returncode == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -52,7 +52,7 @@ def test_add_months(day: date, months: int, expected: date) -> None:
 
 def test_local_date_uses_the_time_zone() -> None:
     # 23:30 UTC on 31 Dec is already 1 Jan in Amsterdam.
-    moment = datetime(2024, 12, 31, 23, 30, tzinfo=timezone.utc)
+    moment = datetime(2024, 12, 31, 23, 30, tzinfo=UTC)
     assert local_date(moment, "Europe/Amsterdam") == date(2025, 1, 1)
     assert local_date(moment, "UTC") == date(2024, 12, 31)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from kvo.models import Trajectory
 from kvo.settings import REPO_ROOT, Settings
 from kvo.status import Denied, Granted, check_status
 
-NOW = datetime(2025, 3, 15, 12, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 15, 12, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from kvo.settings import Settings
 from kvo.status import Granted, check_status
 
 TODAY = date(2025, 3, 15)
-NOON = datetime.combine(TODAY, time(12), tzinfo=timezone.utc)
+NOON = datetime.combine(TODAY, time(12), tzinfo=UTC)
 
 ALLOWED_MUNICIPALITIES = {
     "Breda", "Tilburg", "Eindhoven", "'s-Hertogenbosch", "Moerdijk", "Roosendaal",

@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, inspect, select
@@ -40,7 +40,7 @@ from kvo.status import (
 )
 
 MakeSettings = Callable[..., Settings]
-NOW = datetime(2025, 3, 15, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 15, 9, 0, tzinfo=UTC)
 TODAY = date(2025, 3, 15)
 CODE = "ABCD-EFGH"
 REFERENCE = "KVO-2024-0031"
@@ -333,7 +333,7 @@ def test_today_follows_the_configured_time_zone(
 ) -> None:
     # 23:30 UTC on 30 June is 1 July in Amsterdam: the certificate has just expired there.
     _add_trajectory(kvo_session, kvo_settings, expires_on=date(2025, 6, 30))
-    moment = datetime(2025, 6, 30, 23, 30, tzinfo=timezone.utc)
+    moment = datetime(2025, 6, 30, 23, 30, tzinfo=UTC)
     outcome = check_status(kvo_session, REFERENCE, CODE, "c", moment, settings=kvo_settings)
     assert isinstance(outcome, Granted)
     assert outcome.report.certificate_state == "verlopen"
