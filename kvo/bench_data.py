@@ -19,6 +19,7 @@ from kvo import access_codes
 from kvo.models import (
     Area,
     AreaKind,
+    ContactArea,
     ConvenantSignature,
     Facilitator,
     PhaseEvent,
@@ -62,7 +63,7 @@ def _ensure_support_rows(session: Session) -> tuple[list[int], list[int]]:
                     "kind": kinds[i % len(kinds)],
                     "municipality": f"Benchmarkgemeente {i % 60:02d}",
                     "province": provinces[i % len(provinces)],
-                    "pvo_region": "Benchmark",
+                    "contact_area": list(ContactArea)[i % len(ContactArea)],
                 }
                 for i in range(_AREAS)
             ],
@@ -77,7 +78,7 @@ def _ensure_support_rows(session: Session) -> tuple[list[int], list[int]]:
             [
                 {
                     "name": f"Benchmark Begeleider {i:02d}",
-                    "region": "Benchmark",
+                    "contact_area": list(ContactArea)[i % len(ContactArea)],
                     "email": f"bench-{i:02d}@example.org",
                 }
                 for i in range(_FACILITATORS)

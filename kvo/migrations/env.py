@@ -54,9 +54,23 @@ def run_migrations_offline() -> None:
 
 
 def _run_with(connection: Connection) -> None:
-    _configure(connection)
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a table by DROP + RENAME; with foreign keys enforced, dropping a
+        # referenced table (areas, facilitators) fails or cascades. The pragma only takes effect
+        # outside a transaction, so switch it off here and check the result afterwards.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    try:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if problems:
+                    raise RuntimeError(f"migration left broken foreign keys: {problems[:5]}")
+    finally:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 def run_migrations_online() -> None:
