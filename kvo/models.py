@@ -404,7 +404,11 @@ class Lead(TimestampMixin, Base):
 
     __tablename__ = "leads"
     __table_args__ = (
-        CheckConstraint("reference LIKE 'INT-______'", name="reference_format"),
+        # LIKE ignores case on SQLite; the substr comparison does not.
+        CheckConstraint(
+            "reference LIKE 'INT-______' AND substr(reference, 1, 4) = 'INT-'",
+            name="reference_format",
+        ),
         CheckConstraint(
             "(slot_start IS NULL) = (slot_end IS NULL)", name="slot_start_and_end_together"
         ),

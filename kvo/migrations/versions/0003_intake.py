@@ -229,7 +229,10 @@ def upgrade() -> None:
             name=op.f("fk_leads_facilitator_id_facilitators"),
             ondelete="SET NULL",
         ),
-        sa.CheckConstraint("reference LIKE 'INT-______'", name=op.f("ck_leads_reference_format")),
+        sa.CheckConstraint(
+            "reference LIKE 'INT-______' AND substr(reference, 1, 4) = 'INT-'",
+            name=op.f("ck_leads_reference_format"),
+        ),
         sa.CheckConstraint(
             "(slot_start IS NULL) = (slot_end IS NULL)",
             name=op.f("ck_leads_slot_start_and_end_together"),
