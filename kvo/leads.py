@@ -274,6 +274,11 @@ def list_leads(
     return LeadPage(tuple(_row(row) for row in rows), total, page, size)
 
 
+def _allowed(current: LeadStatus) -> tuple[str, ...]:
+    """The next statuses, in life-cycle order."""
+    return tuple(s.value for s in LeadStatus if s in lead_status.ALLOWED_TRANSITIONS[current])
+
+
 def find_lead_id(session: Session, reference_or_id: str) -> int | None:
     """A lead id from ``INT-XXXXXX`` (any case) or a number."""
     text = (reference_or_id or "").strip()
@@ -320,9 +325,7 @@ def get_lead(session: Session, lead_id: int) -> LeadDetail | None:
         ics_sequence=lead.ics_sequence,
         updated_at=lead.updated_at,
         erased_at=lead.erased_at,
-        allowed_statuses=tuple(
-            sorted(s.value for s in lead_status.ALLOWED_TRANSITIONS[lead.status])
-        ),
+        allowed_statuses=_allowed(lead.status),
         events=tuple(
             LeadEventRecord(
                 e.occurred_at,
@@ -434,7 +437,7 @@ def change_status(
         return TransitionRefused(
             current.value,
             new_status.value,
-            tuple(sorted(s.value for s in lead_status.ALLOWED_TRANSITIONS[current])),
+            _allowed(current),
         )
     if new_status in (LeadStatus.GEANNULEERD, LeadStatus.AFGEWEZEN) and (
         lead.booking is not None or lead.kind is LeadKind.CALLBACK
