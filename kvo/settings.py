@@ -156,6 +156,11 @@ class Settings(BaseSettings):
         le=120,
         validation_alias=_env("PVO_LEAD_RETENTION_MONTHS", "lead_retention_months"),
     )
+    # "binnen twee werkdagen": shown in the callback confirmation only when set (never invented).
+    callback_response_time: str = Field(
+        default="",
+        validation_alias=_env("PVO_CALLBACK_RESPONSE_TIME", "callback_response_time"),
+    )
     reminder_hour: int = Field(
         default=9, ge=0, le=23, validation_alias=_env("PVO_REMINDER_HOUR", "reminder_hour")
     )
