@@ -473,7 +473,12 @@ def change_status(
 def _erase(
     session: Session, lead: Lead, now: datetime, actor: str, settings: Settings
 ) -> str | None:
-    if lead.booking is not None and lead.slot_start is not None and lead.slot_start > now:
+    if (
+        lead.booking is not None
+        and lead.slot_start is not None
+        and lead.slot_start > now
+        and lead_status.can_transition(lead.status, LeadStatus.GEANNULEERD)
+    ):
         # Nobody can be reached for this intake any more: free the slot, tell staff and
         # the facilitator.
         apply_cancellation(session, lead, now, actor=actor, by_visitor=True, settings=settings)

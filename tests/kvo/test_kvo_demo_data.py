@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kvo.availability import free_slots, next_working_day
 from kvo.certificates import certificate_state
 from kvo.demo_data import DEMO_FACILITATORS, DEMO_TRAJECTORIES, load_demo_data
 from kvo.models import (
     Area,
     AreaKind,
     AvailabilityRule,
+    ContactArea,
     ConvenantSignature,
     Facilitator,
     PhaseEvent,
@@ -20,6 +23,7 @@ from kvo.models import (
     Trajectory,
     TrajectoryKind,
 )
+from kvo.municipalities import contact_area_for
 from kvo.settings import Settings
 from kvo.status import Granted, check_status
 
@@ -130,3 +134,32 @@ def test_terneuzen_already_has_its_fourth_star() -> None:
     assert terneuzen.reference == "KVO-2024-0012" and terneuzen.access_code == "4K92-YP4M"
     assert terneuzen.kind is TrajectoryKind.RECERTIFICATION
     assert terneuzen.target_stars == 5
+
+
+def test_each_contact_area_can_book_on_each_of_the_next_ten_working_days(
+    kvo_session: Session, kvo_settings: Settings
+) -> None:
+    load_demo_data(kvo_session, TODAY, settings=kvo_settings)
+    facilitators = kvo_session.scalars(select(Facilitator)).all()
+    for area in ContactArea:
+        mine = [f for f in facilitators if f.contact_area is area]
+        assert len(mine) >= 2 and all(f.availability_rules and f.active for f in mine)
+    days, day = [], TODAY
+    while len(days) < 10:
+        day = next_working_day(day)
+        days.append(day)
+    for area in ContactArea:
+        slots = free_slots(kvo_session, area, NOON, count=200, settings=kvo_settings)
+        offered = {s.starts_at.astimezone(ZoneInfo("Europe/Amsterdam")).date() for s in slots}
+        assert set(days) <= offered, area
+
+
+def test_areas_carry_the_contact_area_of_their_municipality(
+    kvo_session: Session, kvo_settings: Settings
+) -> None:
+    load_demo_data(kvo_session, TODAY, settings=kvo_settings)
+    for area in kvo_session.scalars(select(Area)):
+        assert area.contact_area is contact_area_for(area.municipality), area.name
+    for demo in DEMO_TRAJECTORIES:
+        if demo.facilitator is not None:
+            assert demo.facilitator.contact_area is demo.contact_area, demo.reference

@@ -257,3 +257,15 @@ def test_purge_applies_the_retention_period(
         for lead in kvo_session.scalars(select(Lead))
     )
     assert {lead.reference for lead in kvo_session.scalars(select(Lead))} == set(refs.values())
+
+
+def test_erasing_a_finished_lead_keeps_its_status(
+    kvo_session: Session, add_facilitator: AddFacilitator, kvo_settings: Settings
+) -> None:
+    refs = _seed(kvo_session, add_facilitator, kvo_settings)
+    lead_id = find_lead_id(kvo_session, refs["a"])
+    assert lead_id is not None
+    change_status(kvo_session, lead_id, LeadStatus.AFGEROND, "medewerker", MONDAY)
+    assert isinstance(erase_lead_personal_data(kvo_session, lead_id, "beheerder", MONDAY), Erased)
+    lead = kvo_session.get(Lead, lead_id)
+    assert lead is not None and lead.status is LeadStatus.AFGEROND and lead.name is None
