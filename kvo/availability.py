@@ -19,16 +19,24 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from kvo.models import AvailabilityRule, BlockedPeriod, Booking, ContactArea, Facilitator
+from kvo.models import (
+    AvailabilityRule,
+    BlockedPeriod,
+    Booking,
+    ContactArea,
+    Facilitator,
+    bump_rules_version,
+)
 from kvo.settings import Settings, get_settings
 from kvo.timeutil import ensure_utc, local_date
 
 DEFAULT_SLOT_MINUTES = 60
-# The first window searched; it doubles until enough slots are found or the horizon is reached.
-_FIRST_WINDOW_DAYS = 14
+# Days counted per aggregate query at first; the window doubles until enough slots are found
+# or the horizon is reached.
+_FIRST_WINDOW_DAYS = 7
 _TOKEN_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})Z\b")
 
 
@@ -132,6 +140,57 @@ def _rules(session: Session, contact_area: ContactArea) -> list[_Rule]:
     return [_Rule(*row) for row in rows]
 
 
+def _slots_per_weekday(rules: Sequence[_Rule]) -> dict[tuple[int, int], int]:
+    """(facilitator, weekday) -> number of slots the rules give that day."""
+    counts: dict[tuple[int, int], int] = {}
+    for rule in rules:
+        minutes = (
+            datetime.combine(date.min, rule.end_time) - datetime.combine(date.min, rule.start_time)
+        ) // timedelta(minutes=rule.slot_minutes)
+        key = (rule.facilitator_id, rule.weekday)
+        counts[key] = counts.get(key, 0) + max(0, minutes)
+    return counts
+
+
+def _countable(rules: Sequence[_Rule]) -> set[int]:
+    """Facilitators whose slots all start at 03:00 local or later: their slots fall on the
+    same calendar day in UTC as locally, so bookings can be counted per UTC day."""
+    early = {rule.facilitator_id for rule in rules if rule.start_time < time(3)}
+    return {rule.facilitator_id for rule in rules} - early
+
+
+def _full_days(
+    session: Session, facilitator_ids: Sequence[int], first: date, last: date, tz: ZoneInfo
+) -> dict[tuple[int, str], int]:
+    """(facilitator, "YYYY-MM-DD" in UTC) -> bookings made under the current rules.
+
+    Such a booking sits exactly on one current slot and the unique constraint allows one
+    per start, so a day with as many of them as slots is fully booked: no rows needed.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        # UTCDateTime stores naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff" on SQLite.
+        day = func.substr(Booking.starts_at, 1, 10)
+    else:
+        day = func.to_char(func.timezone("UTC", Booking.starts_at), "YYYY-MM-DD")
+    start = _local(first, time(0), tz)
+    end = _local(last + timedelta(days=1), time(0), tz)
+    rows = session.connection().execute(
+        select(Booking.facilitator_id, day, func.count())
+        .join(
+            Facilitator,
+            (Facilitator.id == Booking.facilitator_id)
+            & (Facilitator.rules_version == Booking.rules_version),
+        )
+        .where(
+            Booking.facilitator_id.in_(facilitator_ids),
+            Booking.starts_at >= start,
+            Booking.starts_at < end,
+        )
+        .group_by(Booking.facilitator_id, day)
+    )
+    return {(facilitator_id, str(bucket)): n for facilitator_id, bucket, n in rows}
+
+
 def _local(day: date, moment: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, moment, tzinfo=tz).astimezone(UTC)
 
@@ -180,8 +239,11 @@ class _Busy:
             BlockedPeriod.starts_at < end,
             BlockedPeriod.ends_at > start,
         )
+        # Core execution: plain rows, without the ORM's per-row bookkeeping (thousands of
+        # rows when a calendar is full for months).
+        connection = session.connection()
         for statement in (bookings, blocks):
-            for facilitator_id, busy_start, busy_end in session.execute(statement):
+            for facilitator_id, busy_start, busy_end in connection.execute(statement):
                 intervals.setdefault(facilitator_id, []).append((busy_start, busy_end))
         # Per facilitator: interval starts in order, and the latest end among the first i+1
         # intervals, so an overlap test is one binary search even with long blocked periods.
@@ -238,23 +300,55 @@ def free_slots(
     weekly rule on a working day, and has no booking or blocked period overlapping
     it. Slots before the next working day, or beyond the booking horizon, are never
     offered. Read-only.
+
+    Days on which every facilitator is fully booked are skipped on counts from the
+    database; only the remaining days are checked slot by slot, so a calendar that is
+    full for months costs a few aggregate queries, not thousands of rows.
     """
     settings = settings or get_settings()
     now = ensure_utc(now)
     tz = settings.tzinfo
     rules = _rules(session, contact_area)
     first, last = _bounds(now, start_on, settings)
+    slots_per_weekday = _slots_per_weekday(rules)
+    countable = _countable(rules)
+    facilitator_ids = sorted({rule.facilitator_id for rule in rules})
     found: dict[datetime, datetime] = {}
     window = _FIRST_WINDOW_DAYS
     while rules and first <= last and len(found) < count:
         window_last = min(first + timedelta(days=window - 1), last)
-        for start, end, _facilitator in _free_in_window(session, rules, first, window_last, tz):
-            # Two facilitators free at the same time are one offer to the visitor.
-            if start not in found or end < found[start]:
-                found[start] = end
+        booked = _full_days(session, facilitator_ids, first, window_last, tz)
+        day = first
+        while day <= window_last and len(found) < count:
+            if is_working_day(day) and _may_have_room(
+                day, facilitator_ids, slots_per_weekday, countable, booked
+            ):
+                for start, end, _facilitator in _free_in_window(session, rules, day, day, tz):
+                    # Two facilitators free at the same time are one offer to the visitor.
+                    if start not in found or end < found[start]:
+                        found[start] = end
+            day += timedelta(days=1)
         first = window_last + timedelta(days=1)
         window *= 2
     return tuple(Slot(start, found[start]) for start in sorted(found)[:count])
+
+
+def _may_have_room(
+    day: date,
+    facilitator_ids: Sequence[int],
+    slots_per_weekday: dict[tuple[int, int], int],
+    countable: set[int],
+    booked: dict[tuple[int, str], int],
+) -> bool:
+    """False only when every facilitator with slots that day is provably fully booked."""
+    key = day.isoformat()
+    for facilitator_id in facilitator_ids:
+        slots = slots_per_weekday.get((facilitator_id, day.weekday()), 0)
+        if slots == 0:
+            continue
+        if facilitator_id not in countable or booked.get((facilitator_id, key), 0) < slots:
+            return True
+    return False
 
 
 def free_facilitators_at(
@@ -293,6 +387,8 @@ def set_weekly_rules(session: Session, facilitator_id: int, rules: Sequence[Week
     session.execute(
         delete(AvailabilityRule).where(AvailabilityRule.facilitator_id == facilitator_id)
     )
+    # A bulk delete skips the ORM listeners: mark the change here.
+    bump_rules_version(session, facilitator_id)
     session.add_all(
         AvailabilityRule(
             facilitator_id=facilitator_id,

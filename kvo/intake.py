@@ -36,7 +36,7 @@ from kvo.availability import Slot, free_facilitators_at, free_slots
 from kvo.contact_details import normalize_email, normalize_phone
 from kvo.intake_drafts import discard_draft
 from kvo.lead_fields import InvalidFields, LeadFields, ValidLead, validate_lead_fields
-from kvo.models import Booking, ContactArea, Lead, LeadEvent, LeadKind, LeadStatus
+from kvo.models import Booking, ContactArea, Facilitator, Lead, LeadEvent, LeadKind, LeadStatus
 from kvo.settings import Settings, get_settings
 from kvo.timeutil import ensure_utc
 
@@ -260,6 +260,14 @@ def _upcoming_load(session: Session, facilitator_ids: list[int], now: datetime) 
     return dict(rows.tuples().all())
 
 
+def _rules_version(session: Session, facilitator_id: int) -> int:
+    # The claim was computed from the current rules: say so (see kvo/availability.py).
+    return (
+        session.scalar(select(Facilitator.rules_version).where(Facilitator.id == facilitator_id))
+        or 0
+    )
+
+
 def _try_claim(
     session: Session, lead_id: int, facilitator_id: int, starts_at: datetime, ends_at: datetime
 ) -> bool:
@@ -272,6 +280,7 @@ def _try_claim(
                     facilitator_id=facilitator_id,
                     starts_at=starts_at,
                     ends_at=ends_at,
+                    rules_version=_rules_version(session, facilitator_id),
                 )
             )
     except IntegrityError:
@@ -600,6 +609,7 @@ def move_booking(
                 booking.facilitator_id = facilitator_id
                 booking.starts_at = new_start
                 booking.ends_at = ends_at
+                booking.rules_version = _rules_version(session, facilitator_id)
                 session.flush()
         except IntegrityError:
             session.refresh(booking)

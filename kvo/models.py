@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Connection,
     Date,
     DateTime,
     Dialect,
@@ -25,11 +26,20 @@ from sqlalchemy import (
     String,
     Time,
     UniqueConstraint,
+    event,
     func,
     true,
+    update,
 )
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Mapper,
+    Session,
+    mapped_column,
+    relationship,
+)
 from sqlalchemy.types import TypeDecorator
 
 from kvo.timeutil import UTC, utc_now
@@ -165,6 +175,10 @@ class Facilitator(TimestampMixin, Base):
     )
     email: Mapped[str] = mapped_column(String(320), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Raised whenever the weekly rules change (see the listeners below): bookings made under
+    # the current rules sit exactly on a current slot, which lets the free-slot search count
+    # instead of load them (kvo/availability.py).
+    rules_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     trajectories: Mapped[list[Trajectory]] = relationship(back_populates="facilitator")
     availability_rules: Mapped[list[AvailabilityRule]] = relationship(
@@ -485,6 +499,8 @@ class Booking(Base):
     facilitator_id: Mapped[int] = mapped_column(ForeignKey("facilitators.id", ondelete="RESTRICT"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The facilitator's rules_version when the slot was claimed.
+    rules_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     lead: Mapped[Lead] = relationship(back_populates="booking")
 
@@ -551,3 +567,22 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(100))  # exception class only
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def bump_rules_version(connection: Connection | Session, facilitator_id: int) -> None:
+    """Mark a facilitator's weekly rules as changed (bulk edits call this themselves)."""
+    table = Facilitator.__table__
+    connection.execute(
+        update(table)
+        .where(table.c.id == facilitator_id)
+        .values(rules_version=table.c.rules_version + 1)
+    )
+
+
+@event.listens_for(AvailabilityRule, "after_insert")
+@event.listens_for(AvailabilityRule, "after_update")
+@event.listens_for(AvailabilityRule, "after_delete")
+def _rules_changed(
+    _mapper: Mapper[AvailabilityRule], connection: Connection, rule: AvailabilityRule
+) -> None:
+    bump_rules_version(connection, rule.facilitator_id)

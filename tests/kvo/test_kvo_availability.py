@@ -23,8 +23,10 @@ from kvo.availability import (
     set_weekly_rules,
     start_of_next_week,
 )
+from kvo.intake import Booked, finalize_booking
 from kvo.models import Booking, ContactArea, Facilitator, Lead, LeadKind, LeadStatus
 from kvo.settings import Settings
+from tests.kvo.intake_support import intake_fields
 
 AddFacilitator = Callable[..., Facilitator]
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -256,3 +258,68 @@ def test_slot_tokens_round_trip() -> None:
     assert parse_slot_token(f'/choose_slot{{"slot": "{slot.token}"}}') == slot.starts_at
     assert parse_slot_token("morgen om negen") is None
     assert parse_slot_token("2026-13-01T08:00Z") is None
+
+
+def _book_aligned(session: Session, start: datetime, settings: Settings, index: int) -> None:
+    """A booking made by the booking service (so under the current rules)."""
+    outcome = finalize_booking(
+        session,
+        intake_fields(email=f"b{index}@example.org", phone=None),
+        start,
+        f"conv-{index}",
+        None,
+        MONDAY,
+        settings=settings,
+    )
+    assert isinstance(outcome, Booked), outcome
+
+
+def test_fully_booked_days_are_skipped_without_missing_a_slot(
+    kvo_session: Session,
+    add_facilitator: AddFacilitator,
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(bookings_per_email_per_day=1000, booking_horizon_days=60)
+    add_facilitator(end=time(11))  # two slots a day
+    slots = free_slots(kvo_session, ZWB, MONDAY, count=40, settings=settings)
+    booked = [s for s in slots if s.starts_at < local(2026, 12, 15)]  # the first 10 working days
+    for index, slot in enumerate(booked):
+        _book_aligned(kvo_session, slot.starts_at, settings, index)
+    # Also one free slot in between, by cancelling nothing but leaving the 11th day half booked.
+    _book_aligned(kvo_session, local(2026, 12, 15, 9), settings, 99)
+    assert free_slots(kvo_session, ZWB, MONDAY, count=3, settings=settings) == (
+        Slot(local(2026, 12, 15, 10), local(2026, 12, 15, 11)),
+        Slot(local(2026, 12, 16, 9), local(2026, 12, 16, 10)),
+        Slot(local(2026, 12, 16, 10), local(2026, 12, 16, 11)),
+    )
+
+
+def test_bookings_under_old_rules_never_hide_a_free_slot(
+    kvo_session: Session,
+    add_facilitator: AddFacilitator,
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(bookings_per_email_per_day=1000)
+    facilitator = add_facilitator(weekdays=(1,), start=time(13), end=time(17))  # Tuesdays
+    for index, hour in enumerate((13, 14, 15, 16)):
+        _book_aligned(kvo_session, local(2026, 12, 1, hour), settings, index)
+    # Four bookings that afternoon, and now only three morning slots: the day is not full.
+    set_weekly_rules(kvo_session, facilitator.id, [WeeklyRule(1, time(9), time(12))])
+    slots = free_slots(kvo_session, ZWB, MONDAY, count=3, settings=settings)
+    assert [s.starts_at for s in slots] == [
+        local(2026, 12, 1, 9),
+        local(2026, 12, 1, 10),
+        local(2026, 12, 1, 11),
+    ]
+
+
+def test_changing_rules_through_the_orm_marks_them_changed(
+    kvo_session: Session, add_facilitator: AddFacilitator
+) -> None:
+    facilitator = add_facilitator(weekdays=(1,))
+    kvo_session.refresh(facilitator)
+    before = facilitator.rules_version
+    facilitator.availability_rules[0].end_time = time(11)
+    kvo_session.flush()
+    kvo_session.refresh(facilitator)
+    assert facilitator.rules_version > before

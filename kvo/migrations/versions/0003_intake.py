@@ -119,6 +119,9 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False)
         )
+        batch.add_column(
+            sa.Column("rules_version", sa.Integer(), server_default="0", nullable=False)
+        )
 
     _migrate_regions_to_contact_areas()
 
@@ -263,6 +266,7 @@ def upgrade() -> None:
         sa.Column("facilitator_id", sa.Integer(), nullable=False),
         _utc("starts_at"),
         _utc("ends_at"),
+        sa.Column("rules_version", sa.Integer(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bookings")),
         sa.UniqueConstraint("lead_id", name=op.f("uq_bookings_lead_id")),
         sa.UniqueConstraint(
@@ -394,5 +398,6 @@ def downgrade() -> None:
         batch.alter_column("region", existing_type=sa.String(100), nullable=False)
         batch.drop_index(op.f("ix_facilitators_contact_area_active"))
         batch.drop_constraint(op.f("ck_facilitators_contact_area"), type_="check")
+        batch.drop_column("rules_version")
         batch.drop_column("active")
         batch.drop_column("contact_area")
