@@ -571,11 +571,12 @@ class OutboxMessage(Base):
 
 def bump_rules_version(connection: Connection | Session, facilitator_id: int) -> None:
     """Mark a facilitator's weekly rules as changed (bulk edits call this themselves)."""
-    table = Facilitator.__table__
     connection.execute(
-        update(table)
-        .where(table.c.id == facilitator_id)
-        .values(rules_version=table.c.rules_version + 1)
+        update(Facilitator)
+        .where(Facilitator.id == facilitator_id)
+        .values(rules_version=Facilitator.rules_version + 1)
+        # Also from inside a flush (the listeners): no ORM session synchronisation.
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -8,24 +8,17 @@ server is unreachable the PostgreSQL tests skip, unless CI=true: then they fail.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import time
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
 from kvo import migrate
 from kvo.db import make_engine, make_sessionmaker
-from kvo.mail_sink import start_sink
 from kvo.models import AvailabilityRule, Base, ContactArea, Facilitator
 from kvo.scratch_db import (
     DEFAULT_TEST_POSTGRES_URL,
@@ -33,6 +26,7 @@ from kvo.scratch_db import (
     throwaway_postgres_database,
 )
 from kvo.settings import Settings
+from tests.kvo.mail_support import SmtpSink, free_port
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -173,40 +167,10 @@ def add_facilitator(kvo_session: Session) -> Callable[..., Facilitator]:
     return add
 
 
-@dataclass
-class SmtpSink:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 storing mails as .eml files."""
-
-    port: int
-    directory: Path
-    controller: Controller | None = None
-
-    def start(self) -> None:
-        self.controller = start_sink(self.directory, "127.0.0.1", self.port)
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def messages(self) -> list[EmailMessage]:
-        parsed = []
-        for path in sorted(self.directory.glob("*.eml")):
-            message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-            parsed.append(message)  # type: ignore[arg-type]
-        return parsed
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_sink(tmp_path: Path) -> Iterator[SmtpSink]:
     """A started SMTP sink on a free port; stop()/start() simulate an outage."""
-    sink = SmtpSink(_free_port(), tmp_path / "mail")
+    sink = SmtpSink(free_port(), tmp_path / "mail")
     sink.start()
     try:
         yield sink

@@ -22,8 +22,8 @@ from kvo.intake import Booked, finalize_booking
 from kvo.models import ContactArea
 from kvo.settings import REPO_ROOT, Settings
 from kvo.timeutil import utc_now
-from tests.kvo.conftest import SmtpSink, _free_port
 from tests.kvo.intake_support import intake_fields
+from tests.kvo.mail_support import SmtpSink, free_port
 
 PERSONAL = ("Jan de Vries", "jan.de.vries@example.org", "06 12345678", "Bakkerij De Vries")
 
@@ -157,7 +157,7 @@ def test_mail_worker_once_and_status(
 
 
 def test_mail_sink_stores_each_mail_and_says_where(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     folder = tmp_path / "mail"
     process = subprocess.Popen(
         [sys.executable, "-m", "kvo", "mail", "sink", "--port", str(port), "--map", str(folder)],

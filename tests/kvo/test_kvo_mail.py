@@ -25,8 +25,8 @@ from kvo.leads import erase_lead_personal_data, find_lead_id, list_leads
 from kvo.mail import DeliveryReport, backoff, deliver_all_due, mail_overview
 from kvo.models import Facilitator, MailStatus, OutboxMessage
 from kvo.settings import Settings
-from tests.kvo.conftest import SmtpSink
 from tests.kvo.intake_support import MONDAY, TUESDAY_9, intake_fields, local
+from tests.kvo.mail_support import SmtpSink
 
 AddFacilitator = Callable[..., Facilitator]
 FRIDAY_BEFORE = local(2026, 11, 27, 10)
