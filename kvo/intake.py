@@ -338,6 +338,8 @@ def finalize_booking(
     load = _upcoming_load(session, [f for f, _ in candidates], now)
     candidates.sort(key=lambda candidate: (load.get(candidate[0], 0), candidate[0]))
 
+    # The lead's INSERT comes first on purpose: it opens the transaction (the sqlite3 driver
+    # starts one only at the first write) that the claims' savepoints live in.
     lead = _new_lead(session, LeadKind.INTAKE, valid, conversation_id, client_key, now)
     for facilitator_id, ends_at in candidates:
         if _try_claim(session, lead.id, facilitator_id, slot_start, ends_at):
@@ -601,6 +603,10 @@ def move_booking(
 
     area = lead.contact_area
     candidates = free_facilitators_at(session, area, new_start, now, settings=settings)
+    # A write before the savepoint below: the sqlite3 driver opens its transaction only at the
+    # first write, and a SAVEPOINT outside a transaction would commit on its own release.
+    lead.updated_at = now
+    session.flush()
     # Keep the same facilitator when possible.
     candidates.sort(key=lambda candidate: candidate[0] != old_facilitator)
     for facilitator_id, ends_at in candidates:

@@ -357,3 +357,18 @@ def test_odd_contact_input_is_just_not_found(
         verify_booking(kvo_session, booked.reference, contact, "c", MONDAY, settings=kvo_settings)
         == NotFound()
     )
+
+
+def test_a_move_rolled_back_by_the_caller_leaves_nothing_moved(
+    kvo_session: Session, add_facilitator: AddFacilitator, kvo_settings: Settings
+) -> None:
+    add_facilitator()
+    booked = _book(kvo_session, kvo_settings)
+    kvo_session.commit()
+    outcome = move_booking(
+        kvo_session, booked.reference, EMAIL, WEDNESDAY_9, "chat-2", MONDAY, settings=kvo_settings
+    )
+    assert isinstance(outcome, Moved)
+    kvo_session.rollback()  # e.g. the action failed after the move: all of it is undone
+    assert kvo_session.scalars(select(Booking.starts_at)).one() == TUESDAY_9
+    assert kvo_session.scalars(select(Lead.slot_start)).one() == TUESDAY_9
