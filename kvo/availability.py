@@ -382,6 +382,16 @@ def free_facilitators_at(
 # --- staff operations (CLI, staff API, demo data) --------------------------------------
 
 
+def is_facilitator_free(
+    session: Session, facilitator_id: int, starts_at: datetime, ends_at: datetime
+) -> bool:
+    """No booking or blocked period of this facilitator overlaps the period (rules aside)."""
+    starts_at, ends_at = ensure_utc(starts_at), ensure_utc(ends_at)
+    return not _Busy(session, [facilitator_id], starts_at, ends_at).overlaps(
+        facilitator_id, starts_at, ends_at
+    )
+
+
 def set_weekly_rules(session: Session, facilitator_id: int, rules: Sequence[WeeklyRule]) -> None:
     """Replace a facilitator's weekly rules. Existing bookings stay as they are."""
     session.execute(

@@ -63,6 +63,9 @@ def save_fields(
     now = ensure_utc(now)
     for name, value in values.items():
         _check(name, value)
+    # Abandoned conversations leave drafts behind: clear the expired ones as we go (indexed),
+    # so personal answers do not outlive their time to live even without `leads purge`.
+    session.execute(delete(IntakeDraft).where(IntakeDraft.expires_at <= now))
     draft = _get(session, conversation_id, now)
     if draft is None:
         draft = IntakeDraft(

@@ -16,9 +16,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Union
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from kvo import lead_status, outbox
+from kvo.availability import is_facilitator_free
 from kvo.contact_details import format_phone
 from kvo.intake import apply_cancellation
 from kvo.intake_drafts import purge_expired_drafts
@@ -174,7 +176,21 @@ class PurgeResult:
     conversation_ids: tuple[str, ...]  # to purge from the tracker store
 
 
+@dataclass(frozen=True)
+class Reassigned:
+    lead_id: int
+    facilitator_id: int
+
+
+@dataclass(frozen=True)
+class ReassignRefused:
+    """Why the facilitator cannot take this intake."""
+
+    reason: str  # "geen_afspraak" | "onbekende_begeleider" | "ander_contactgebied" | "bezet"
+
+
 StatusOutcome = Union[StatusChanged, TransitionRefused, LeadNotFound]  # noqa: UP007
+ReassignOutcome = Union[Reassigned, ReassignRefused, LeadNotFound]  # noqa: UP007
 EraseOutcome = Union[Erased, LeadNotFound]  # noqa: UP007
 
 
@@ -468,6 +484,67 @@ def change_status(
         session.flush()
     logger.info("lead.status_changed lead_id=%s to=%s", lead.id, new_status.value)
     return StatusChanged(lead.id, current.value, new_status.value)
+
+
+def reassign_facilitator(
+    session: Session,
+    lead_id: int,
+    facilitator_id: int,
+    actor: str,
+    now: datetime | None = None,
+) -> ReassignOutcome:
+    """Give a planned intake to another facilitator of its contact area.
+
+    The slot is re-checked: the new facilitator must have no booking or blocked period
+    overlapping it (the unique constraint guards the exact start as well). Staff may
+    assign outside the facilitator's weekly rules. The old facilitator gets a
+    cancellation, the new one the invitation; the visitor's appointment is unchanged.
+    """
+    now = ensure_utc(now)
+    lead = session.scalars(select(Lead).where(Lead.id == lead_id).with_for_update()).one_or_none()
+    if lead is None:
+        return LeadNotFound()
+    booking = lead.booking
+    if booking is None or lead.status is not LeadStatus.GEPLAND:
+        return ReassignRefused("geen_afspraak")
+    if booking.facilitator_id == facilitator_id:
+        return Reassigned(lead.id, facilitator_id)
+    facilitator = session.get(Facilitator, facilitator_id)
+    if facilitator is None or not facilitator.active:
+        return ReassignRefused("onbekende_begeleider")
+    if facilitator.contact_area is not lead.contact_area:
+        return ReassignRefused("ander_contactgebied")
+    if not is_facilitator_free(session, facilitator_id, booking.starts_at, booking.ends_at):
+        return ReassignRefused("bezet")
+    old_facilitator = booking.facilitator_id
+    # A write before the savepoint (see kvo/intake.py, move_booking).
+    lead.updated_at = now
+    session.flush()
+    try:
+        with session.begin_nested():
+            booking.facilitator_id = facilitator_id
+            booking.rules_version = facilitator.rules_version
+            session.flush()
+    except IntegrityError:
+        session.refresh(booking)
+        return ReassignRefused("bezet")
+    lead.facilitator_id = facilitator_id
+    lead.ics_sequence += 1  # the old facilitator's CANCEL must supersede their invitation
+    lead.events.append(LeadEvent(occurred_at=now, event="begeleider", actor=actor))
+    session.flush()
+    outbox.cancel_pending(session, lead.id, frozenset({MailKind.FACILITATOR_REMINDER}))
+    outbox.enqueue(
+        session,
+        lead,
+        MailKind.FACILITATOR_CANCELLED,
+        now,
+        facilitator_id=old_facilitator,
+        payload={"by_visitor": False},
+    )
+    outbox.enqueue(session, lead, MailKind.FACILITATOR_BOOKING, now, facilitator_id=facilitator_id)
+    session.flush()
+    logger.info("lead.reassigned lead_id=%s", lead.id)
+    return Reassigned(lead.id, facilitator_id)
 
 
 def _erase(

@@ -79,3 +79,13 @@ def test_bad_fields_are_refused(
 ) -> None:
     with pytest.raises(InvalidDraftField):
         save_field(kvo_session, "c", name, value, MONDAY, settings=kvo_settings)
+
+
+def test_abandoned_drafts_are_cleared_by_later_saves(
+    kvo_session: Session, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(intake_draft_ttl_minutes=30)
+    save_fields(kvo_session, "abandoned", PERSONAL, MONDAY, settings=settings)
+    save_field(kvo_session, "other", "name", "X", MONDAY + timedelta(hours=1), settings=settings)
+    stored = all_stored_text(kvo_session)
+    assert all(value not in stored for value in PERSONAL.values())

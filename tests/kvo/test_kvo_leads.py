@@ -18,6 +18,8 @@ from kvo.leads import (
     Erased,
     LeadNotFound,
     LeadQuery,
+    Reassigned,
+    ReassignRefused,
     StatusChanged,
     TransitionRefused,
     change_status,
@@ -27,6 +29,7 @@ from kvo.leads import (
     get_lead,
     list_leads,
     purge_expired,
+    reassign_facilitator,
 )
 from kvo.models import (
     AreaKind,
@@ -269,3 +272,57 @@ def test_erasing_a_finished_lead_keeps_its_status(
     assert isinstance(erase_lead_personal_data(kvo_session, lead_id, "beheerder", MONDAY), Erased)
     lead = kvo_session.get(Lead, lead_id)
     assert lead is not None and lead.status is LeadStatus.AFGEROND and lead.name is None
+
+
+def test_reassigning_a_facilitator_rechecks_the_slot(
+    kvo_session: Session, add_facilitator: AddFacilitator, kvo_settings: Settings
+) -> None:
+    refs = _seed(kvo_session, add_facilitator, kvo_settings)
+    lead_id = find_lead_id(kvo_session, refs["a"])
+    assert lead_id is not None
+    busy = add_facilitator(ZWB)
+    other_area = add_facilitator(OB)
+    free = add_facilitator(ZWB, weekdays=(3,))  # Thursdays only: staff may assign anyway
+    blocker = finalize_booking(
+        kvo_session,
+        intake_fields(email="z@example.org", phone=None),
+        TUESDAY_9,
+        "conv-z",
+        "kz",
+        FRIDAY_BEFORE,
+        settings=kvo_settings,
+    )
+    assert isinstance(blocker, Booked)
+    assert (
+        kvo_session.scalar(
+            select(Booking.facilitator_id)
+            .where(Booking.starts_at == TUESDAY_9, Booking.lead_id != lead_id)
+            .where(Booking.facilitator_id == busy.id)
+        )
+        == busy.id
+    )
+    assert reassign_facilitator(kvo_session, lead_id, busy.id, "medewerker", MONDAY) == (
+        ReassignRefused("bezet")
+    )
+    assert reassign_facilitator(kvo_session, lead_id, other_area.id, "medewerker", MONDAY) == (
+        ReassignRefused("ander_contactgebied")
+    )
+    assert reassign_facilitator(kvo_session, lead_id, 999_999, "medewerker", MONDAY) == (
+        ReassignRefused("onbekende_begeleider")
+    )
+    assert reassign_facilitator(kvo_session, lead_id, free.id, "medewerker", MONDAY) == (
+        Reassigned(lead_id, free.id)
+    )
+    lead = kvo_session.get(Lead, lead_id)
+    assert lead is not None and lead.facilitator_id == free.id and lead.booking is not None
+    assert lead.booking.facilitator_id == free.id and lead.ics_sequence == 1
+    kinds = [
+        (k.value, f)
+        for k, f in kvo_session.execute(
+            select(OutboxMessage.kind, OutboxMessage.facilitator_id)
+            .where(OutboxMessage.lead_id == lead_id)
+            .order_by(OutboxMessage.id)
+        )
+    ][-2:]
+    assert kinds[1] == ("facilitator_booking", free.id)
+    assert kinds[0][0] == "facilitator_cancelled" and kinds[0][1] != free.id
