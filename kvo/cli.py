@@ -9,6 +9,7 @@ Personal data of leads is printed only by ``leads show`` and ``leads export``.
 from __future__ import annotations
 
 import enum
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -502,6 +503,18 @@ def leads_purge() -> None:
             typer.echo(conversation_id)
 
 
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT: honcho and Ctrl-C stop the loops cleanly."""
+    stop = threading.Event()
+
+    def handler(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handler)
+    return stop
+
+
 def _report_line(report: DeliveryReport) -> str:
     return (
         f"Mail: {report.sent} verstuurd, {report.retried} later opnieuw, "
@@ -523,14 +536,13 @@ def mail_worker(
             typer.echo(_report_line(report))
             return
         typer.echo(f"Mailworker gestart (SMTP {where}); stoppen met Ctrl-C.", err=True)
-        try:
-            run_worker(
-                engine,
-                settings=settings,
-                on_report=lambda report: typer.echo(_report_line(report), err=True),
-            )
-        except KeyboardInterrupt:
-            typer.echo("Mailworker gestopt.", err=True)
+        run_worker(
+            engine,
+            settings=settings,
+            stop=_stop_on_signals(),
+            on_report=lambda report: typer.echo(_report_line(report), err=True),
+        )
+        typer.echo("Mailworker gestopt.", err=True)
 
 
 @mail_app.command("sink")
@@ -557,9 +569,7 @@ def mail_sink(
         raise _fail(f"kan niet luisteren op {host}:{port} ({type(error).__name__}).") from None
     typer.echo(f"SMTP-sink luistert op {host}:{port}; mails komen in {shown}/", err=True)
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        _stop_on_signals().wait()
     finally:
         controller.stop()
         typer.echo("SMTP-sink gestopt.", err=True)
