@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, event, insert, select
 from sqlalchemy.orm import Session
 
 from kvo import migrate
@@ -172,7 +172,15 @@ def fill(session: Session, chosen: list[tuple[int, datetime, datetime]], now: da
 
 def time_queries(
     session: Session, now: datetime, n: int, settings: Settings, expected: int
-) -> list[float]:
+) -> tuple[list[float], float]:
+    """Timings in ms, and SQL statements per call (a number the machine's load cannot blur)."""
+    statements = [0]
+
+    def count(*_args: object) -> None:
+        statements[0] += 1
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
     samples = []
     for index in range(WARMUP + n):
         started = time.perf_counter()
@@ -184,7 +192,8 @@ def time_queries(
             samples.append(elapsed)
         if (index + 1) % 100 == 0:
             progress(f"queries {index + 1}/{WARMUP + n}")
-    return samples
+    event.remove(engine, "before_cursor_execute", count)
+    return samples, statements[0] / (WARMUP + n)
 
 
 def summary(samples: list[float]) -> str:
@@ -220,8 +229,8 @@ def run(backend: str, url: str, n: int) -> list[str]:
         for name, (chosen, expected) in scenarios.items():
             progress(f"scenario {name}: {len(chosen)} bookings of {len(everything)} slots")
             fill(session, chosen, now)
-            samples = time_queries(session, now, n, settings, expected)
-            line = f"{backend:<10} {name:<31} {summary(samples)}"
+            samples, per_call = time_queries(session, now, n, settings, expected)
+            line = f"{backend:<10} {name:<31} {summary(samples)}; {per_call:.0f} SQL statements"
             print(line, flush=True)
             lines.append(line)
         session.close()
@@ -238,13 +247,18 @@ def main() -> int:
     pg_admin = os.environ.get("TEST_POSTGRES_URL") or DEFAULT_TEST_POSTGRES_URL
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     results = []
+    load = os.getloadavg()[0]
+    print(f"load average before: {load:.1f} on {os.cpu_count()} cores", file=sys.stderr)
     for backend in backends:
         try:
             with database(backend, pg_admin) as url:
                 results.extend(run(backend, url, args.n))
         except PostgresUnavailable as error:
             print(f"[{backend}] skipped: {error}", file=sys.stderr)
-    print("\nSummary (free_slots, 3 earliest slots, 10 facilitators, 26 weeks):")
+    print(
+        "\nSummary (free_slots, 3 earliest slots, 10 facilitators, 26 weeks; load average "
+        f"{load:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores):"
+    )
     for line in results:
         print(f"  {line}")
     return 0

@@ -19,7 +19,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, union_all
 from sqlalchemy.orm import Session
 
 from kvo.models import (
@@ -34,8 +34,10 @@ from kvo.settings import Settings, get_settings
 from kvo.timeutil import ensure_utc, local_date
 
 DEFAULT_SLOT_MINUTES = 60
-# Days counted per aggregate query at first; the window doubles until enough slots are found
-# or the horizon is reached.
+# Calendar days checked slot by slot before counting starts (covers a weekend), and days
+# counted per aggregate query at first; that window doubles until enough slots are found or
+# the horizon is reached.
+_EXACT_DAYS = 4
 _FIRST_WINDOW_DAYS = 7
 _TOKEN_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})Z\b")
 
@@ -239,12 +241,12 @@ class _Busy:
             BlockedPeriod.starts_at < end,
             BlockedPeriod.ends_at > start,
         )
-        # Core execution: plain rows, without the ORM's per-row bookkeeping (thousands of
-        # rows when a calendar is full for months).
-        connection = session.connection()
-        for statement in (bookings, blocks):
-            for facilitator_id, busy_start, busy_end in connection.execute(statement):
-                intervals.setdefault(facilitator_id, []).append((busy_start, busy_end))
+        # One round trip for both; Core execution gives plain rows without the ORM's
+        # per-row bookkeeping.
+        for facilitator_id, busy_start, busy_end in session.connection().execute(
+            union_all(bookings, blocks)
+        ):
+            intervals.setdefault(facilitator_id, []).append((busy_start, busy_end))
         # Per facilitator: interval starts in order, and the latest end among the first i+1
         # intervals, so an overlap test is one binary search even with long blocked periods.
         self._starts: dict[int, list[datetime]] = {}
@@ -314,6 +316,18 @@ def free_slots(
     countable = _countable(rules)
     facilitator_ids = sorted({rule.facilitator_id for rule in rules})
     found: dict[datetime, datetime] = {}
+
+    def collect(free: list[tuple[datetime, datetime, int]]) -> None:
+        for start, end, _facilitator in free:
+            # Two facilitators free at the same time are one offer to the visitor.
+            if start not in found or end < found[start]:
+                found[start] = end
+
+    if rules and first <= last:
+        # The first days slot by slot in one query: usually enough, and then no counting.
+        exact_last = min(first + timedelta(days=_EXACT_DAYS - 1), last)
+        collect(_free_in_window(session, rules, first, exact_last, tz))
+        first = exact_last + timedelta(days=1)
     window = _FIRST_WINDOW_DAYS
     while rules and first <= last and len(found) < count:
         window_last = min(first + timedelta(days=window - 1), last)
@@ -323,10 +337,7 @@ def free_slots(
             if is_working_day(day) and _may_have_room(
                 day, facilitator_ids, slots_per_weekday, countable, booked
             ):
-                for start, end, _facilitator in _free_in_window(session, rules, day, day, tz):
-                    # Two facilitators free at the same time are one offer to the visitor.
-                    if start not in found or end < found[start]:
-                        found[start] = end
+                collect(_free_in_window(session, rules, day, day, tz))
             day += timedelta(days=1)
         first = window_last + timedelta(days=1)
         window *= 2
