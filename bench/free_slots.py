@@ -152,7 +152,12 @@ def fill(session: Session, chosen: list[tuple[int, datetime, datetime]], now: da
         ).all()
         ids = {ref: lead_id for ref, lead_id in rows}
         # As the booking service does: the claim records the rules it was made under.
-        versions = dict(session.execute(select(Facilitator.id, Facilitator.rules_version)).all())
+        versions = {
+            facilitator_id: version
+            for facilitator_id, version in session.execute(
+                select(Facilitator.id, Facilitator.rules_version)
+            )
+        }
         session.execute(
             insert(Booking),
             [

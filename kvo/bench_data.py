@@ -152,13 +152,14 @@ def generate_bench_data(
     for batch in _batches(start, count):
         rows = [_trajectory_row(i, rng, area_ids, facilitator_ids, code_hash) for i in batch]
         session.execute(insert(Trajectory), rows)
-        ids = dict(
-            session.execute(
+        ids: dict[str, int] = {
+            reference: trajectory_id
+            for reference, trajectory_id in session.execute(
                 select(Trajectory.reference, Trajectory.id).where(
                     Trajectory.reference.in_([row["reference"] for row in rows])
                 )
-            ).all()
-        )
+            )
+        }
         events, signatures = [], []
         for row in rows:
             trajectory_id = ids[row["reference"]]
