@@ -24,7 +24,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, delete, func, literal_column, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    delete,
+    func,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from kvo.models import FailedAttempt
@@ -172,8 +181,16 @@ def _serialise(session: Session, counters: list[_Counter]) -> None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite: the INSERT in reserve_attempt takes the database's write lock.
+    _skip_commit_flush(session)
     for lock_id in sorted({_advisory_lock_id(counter) for counter in counters}):
         session.execute(select(func.pg_advisory_xact_lock(lock_id)))
+
+
+def _skip_commit_flush(session: Session) -> None:
+    # A reservation lost in a database crash only forgets one attempt (or, for a release,
+    # counts one too many); not waiting for the WAL flush halves the cost of the commit.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
 def _purge_expired(session: Session, now: datetime, settings: Settings) -> None:
@@ -239,4 +256,5 @@ def reserve_attempt(
 
 def release_attempt(session: Session, reservation: Reserved) -> None:
     """The code was right: the attempt is not a failure. Flushes; the caller commits."""
+    _skip_commit_flush(session)
     session.execute(delete(FailedAttempt).where(FailedAttempt.id == reservation.attempt_id))

@@ -19,6 +19,7 @@ import pytest
 
 from kvo import migrate
 from kvo.db import make_engine, session_scope
+from kvo.db_purpose import mark_demo
 from kvo.demo_data import load_demo_data
 from tests.support import MODEL, RASA, REPO, require
 
@@ -67,6 +68,7 @@ def chat_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     migrate.upgrade(url)
     engine = make_engine(url)
     with session_scope(engine) as session:
+        mark_demo(session)
         load_demo_data(session)
     engine.dispose()
     return url
