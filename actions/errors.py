@@ -37,7 +37,7 @@ def describe_error(error: BaseException) -> str:
 
     Follows the chain of causes, outermost first.
     """
-    parts = []
+    parts: list[str] = []
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen and len(parts) < 5:

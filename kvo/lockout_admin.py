@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import CursorResult, delete, or_, select
 from sqlalchemy.orm import Session
 
 from kvo.errors import InvalidReference
@@ -98,7 +99,7 @@ def clear_reference(session: Session, reference_text: str) -> tuple[str, int]:
     if reference is None:
         raise InvalidReference(reference_text)
     result = session.execute(delete(FailedAttempt).where(FailedAttempt.reference_key == reference))
-    return reference, result.rowcount or 0
+    return reference, cast("CursorResult[Any]", result).rowcount or 0
 
 
 def clear_key(session: Session, key_prefix: str) -> int:
@@ -119,4 +120,4 @@ def clear_key(session: Session, key_prefix: str) -> int:
             )
         )
     )
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0
