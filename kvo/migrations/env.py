@@ -59,6 +59,26 @@ def _run_with(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _run_sqlite_without_foreign_keys(connection: Connection) -> None:
+    """Run the migrations with SQLite's foreign keys off, then check them.
+
+    Batch mode rebuilds a table by copying it and dropping the original; with foreign keys on,
+    SQLite's DROP TABLE first deletes every row, and ON DELETE CASCADE would empty the child
+    tables. The pragma only works outside a transaction, so it is set before migrating.
+    """
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    try:
+        _run_with(connection)
+        connection.commit()
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"migration left {len(broken)} rows with broken foreign keys")
+    finally:
+        connection.rollback()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+
+
 def run_migrations_online() -> None:
     given = config.attributes.get("connection")
     if given is not None:
@@ -67,6 +87,9 @@ def run_migrations_online() -> None:
     engine = make_engine(_database_url())
     try:
         with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                _run_sqlite_without_foreign_keys(connection)
+                return
             if connection.dialect.name == "postgresql":
                 # The app's short statement timeout must not cut a long migration short.
                 connection.exec_driver_sql("SET statement_timeout = 0")
