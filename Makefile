@@ -75,7 +75,7 @@ $(MODEL): $(TRAINING_INPUTS) $(SPACY_MODEL)/meta.json
 
 db: $(APP_VENV)/.installed
 	$(APP_PY) -m kvo db upgrade
-	$(APP_PY) -m kvo demo load
+	$(APP_PY) -m kvo demo load --create-demo
 
 run: setup train db
 	$(APP_PY) -m bot.launcher

@@ -9,6 +9,14 @@ from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq_topics import FAQ_TOPIC_TITLES, OFFERABLE_INTENT_TITLES, faq_payload
+from actions.tracker_input import (
+    as_dict,
+    as_list,
+    as_probability,
+    as_text,
+    entity_values,
+    latest_message,
+)
 
 MAX_SUGGESTIONS = 3
 # Below this share of the probability a topic is not worth a button.
@@ -19,6 +27,11 @@ SOMETHING_ELSE_BUTTON = {"title": "Iets anders", "payload": "/something_else"}
 DEFAULT_SUGGESTIONS = ("wat_is_kvo", "stappen", "kosten_subsidie")
 
 
+def _faq_selector(parse_data: dict[str, Any]) -> dict[str, Any]:
+    """The response selector's result for the retrieval intent `faq` ({} when absent)."""
+    return as_dict(as_dict(parse_data.get("response_selector")).get("faq"))
+
+
 def ranked_suggestions(parse_data: dict[str, Any]) -> list[tuple[str, float]]:
     """Most likely topics of a parsed message as (key, probability), best first.
 
@@ -27,15 +40,19 @@ def ranked_suggestions(parse_data: dict[str, Any]) -> list[tuple[str, float]]:
     intents such as check_status.
     """
     scores: dict[str, float] = {}
-    faq_ranking = parse_data.get("response_selector", {}).get("faq", {}).get("ranking", [])
-    for entry in parse_data.get("intent_ranking", []):
-        name, confidence = entry.get("name"), float(entry.get("confidence") or 0.0)
+    parse_data = as_dict(parse_data)
+    faq_ranking = as_list(_faq_selector(parse_data).get("ranking"))
+    for entry in as_list(parse_data.get("intent_ranking")):
+        entry = as_dict(entry)
+        name, confidence = entry.get("name"), as_probability(entry.get("confidence"))
         if name == "faq":
             for topic in faq_ranking:
-                key = str(topic.get("intent_response_key", "")).removeprefix("faq/")
+                topic = as_dict(topic)
+                key = as_text(topic.get("intent_response_key")).removeprefix("faq/")
                 if key in FAQ_TOPIC_TITLES:
-                    scores[key] = max(scores.get(key, 0.0), confidence * float(topic["confidence"]))
-        elif name in OFFERABLE_INTENT_TITLES:
+                    score = confidence * as_probability(topic.get("confidence"))
+                    scores[key] = max(scores.get(key, 0.0), score)
+        elif isinstance(name, str) and name in OFFERABLE_INTENT_TITLES:
             scores[name] = max(scores.get(name, 0.0), confidence)
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     return [(key, score) for key, score in ranked if score >= MIN_SUGGESTION_CONFIDENCE]
@@ -67,8 +84,10 @@ class ActionAnswerChosenFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        topic = next(tracker.get_latest_entity_values("faq_topic"), None)
-        if topic in FAQ_TOPIC_TITLES:
+        # Any JSON value can arrive here (`/choose_faq{"faq_topic": {"x": 1}}`): only a known
+        # topic name counts.
+        topic = next(iter(entity_values(tracker, "faq_topic")), None)
+        if isinstance(topic, str) and topic in FAQ_TOPIC_TITLES:
             dispatcher.utter_message(response=f"utter_faq/{topic}")
         else:
             dispatcher.utter_message(
@@ -87,8 +106,8 @@ class ActionClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        message = tracker.latest_message or {}
-        if not str(message.get("text") or "").strip():
+        message = latest_message(tracker)
+        if not as_text(message.get("text")).strip():
             dispatcher.utter_message(
                 text="Ik ontving een leeg bericht. Wat wilt u weten over het Keurmerk Veilig Ondernemen?",
                 buttons=clarification_buttons({}),
@@ -137,12 +156,12 @@ class ActionEnglish(Action):
                 " Nederlands; ik help u graag."
             )
         )
-        faq = (tracker.latest_message or {}).get("response_selector", {}).get("faq", {})
-        best = faq.get("response", {})
-        topic = str(best.get("intent_response_key") or "").removeprefix("faq/")
+        message = latest_message(tracker)
+        best = as_dict(_faq_selector(message).get("response"))
+        topic = as_text(best.get("intent_response_key")).removeprefix("faq/")
         if (
             topic in FAQ_TOPIC_TITLES
-            and float(best.get("confidence") or 0) >= ENGLISH_ANSWER_CONFIDENCE
+            and as_probability(best.get("confidence")) >= ENGLISH_ANSWER_CONFIDENCE
         ):
             dispatcher.utter_message(text="Misschien helpt dit antwoord u al:")
             dispatcher.utter_message(response=f"utter_faq/{topic}")
@@ -150,7 +169,7 @@ class ActionEnglish(Action):
             # Rank the FAQ topics alone: the intent here is "english", not "faq".
             topics_only = {
                 "intent_ranking": [{"name": "faq", "confidence": 1.0}],
-                "response_selector": (tracker.latest_message or {}).get("response_selector", {}),
+                "response_selector": as_dict(message.get("response_selector")),
             }
             dispatcher.utter_message(
                 text="Gaat uw vraag over een van deze onderwerpen?",

@@ -18,7 +18,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.contact import contact_route
+from actions.errors import describe_error
 from actions.status_text import format_status_report, needs_recertification
+from actions.tracker_input import (
+    as_text,
+    client_key,
+    latest_intent,
+    latest_text,
+    sender_id,
+    slot,
+    slot_text,
+)
 from kvo.access_codes import is_well_formed, normalize_code
 from kvo.db import StoreUnavailable, session_scope
 from kvo.references import normalize_reference
@@ -39,12 +49,8 @@ MAX_ANSWER_LENGTH = 60
 CLEARED_SLOTS = [SlotSet("reference_code", None), SlotSet("access_code", None)]
 
 
-def _latest_text(tracker: Tracker) -> str:
-    return str((tracker.latest_message or {}).get("text") or "")
-
-
 def _is_interruption(tracker: Tracker) -> bool:
-    return tracker.get_intent_of_latest_message(skip_fallback_intent=False) in INTERRUPTIONS
+    return latest_intent(tracker) in INTERRUPTIONS
 
 
 class ValidateStatusForm(FormValidationAction):
@@ -56,11 +62,11 @@ class ValidateStatusForm(FormValidationAction):
     async def extract_reference_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = _latest_text(tracker)
+        text = latest_text(tracker)
         reference = normalize_reference(text)
         if reference:
             return {"reference_code": reference}
-        if tracker.get_slot("requested_slot") == "reference_code" and not _is_interruption(tracker):
+        if slot(tracker, "requested_slot") == "reference_code" and not _is_interruption(tracker):
             # Not a reference: keep it so that validation explains the expected form.
             return {"reference_code": text[:MAX_ANSWER_LENGTH]}
         return {}
@@ -68,9 +74,9 @@ class ValidateStatusForm(FormValidationAction):
     async def extract_access_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "access_code":
+        if slot(tracker, "requested_slot") != "access_code":
             return {}
-        text = _latest_text(tracker)
+        text = latest_text(tracker)
         if is_well_formed(normalize_code(text)) or not _is_interruption(tracker):
             return {"access_code": text[:MAX_ANSWER_LENGTH]}
         return {}
@@ -78,7 +84,8 @@ class ValidateStatusForm(FormValidationAction):
     def validate_reference_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        reference = normalize_reference(str(value or ""))
+        # Slots can hold any JSON value; only text can be a reference.
+        reference = normalize_reference(as_text(value))
         if reference:
             return {"reference_code": reference}
         dispatcher.utter_message(
@@ -92,7 +99,7 @@ class ValidateStatusForm(FormValidationAction):
     def validate_access_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        code = normalize_code(str(value or ""))
+        code = normalize_code(as_text(value))
         if is_well_formed(code):
             return {"access_code": code}
         dispatcher.utter_message(
@@ -104,9 +111,11 @@ class ValidateStatusForm(FormValidationAction):
         return {"access_code": None}
 
 
-def _lookup(reference: str, code: str, conversation_id: str) -> StatusOutcome:
+def _lookup(reference: str, code: str, conversation_id: str, client: str | None) -> StatusOutcome:
     with session_scope() as session:
-        return check_status(session, reference, code, conversation_id, datetime.now(UTC))
+        return check_status(
+            session, reference, code, conversation_id, datetime.now(UTC), client_key=client
+        )
 
 
 class ActionCheckStatus(Action):
@@ -119,23 +128,23 @@ class ActionCheckStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         settings = get_settings()
-        reference = tracker.get_slot("reference_code") or ""
-        code = tracker.get_slot("access_code") or ""
+        reference = slot_text(tracker, "reference_code")
+        code = slot_text(tracker, "access_code")
+        lookup = (reference, code, sender_id(tracker), client_key(tracker))
         try:
             # In a thread, bounded in time: a slow database never blocks the action server.
             outcome = await asyncio.wait_for(
-                asyncio.to_thread(_lookup, reference, code, tracker.sender_id),
-                timeout=settings.db_timeout_seconds,
+                asyncio.to_thread(_lookup, *lookup), timeout=settings.db_timeout_seconds
             )
         except (TimeoutError, StoreUnavailable) as error:
             logger.warning("status lookup unavailable: %s", type(error).__name__)
             self._unavailable(dispatcher)
             return CLEARED_SLOTS
-        except Exception:
+        except Exception as error:
             # A deployment fault (schema missing, damaged file, bad setting): the visitor still
-            # gets a clear answer; operators get the traceback. Queries hide bound parameters,
-            # and the access code is never a query parameter.
-            logger.exception("status lookup failed")
+            # gets a clear answer; operators get the error's type and place, never its text
+            # (a database error can quote the value it choked on).
+            logger.error("status lookup failed: %s", describe_error(error))
             self._unavailable(dispatcher)
             return CLEARED_SLOTS
         self._answer(dispatcher, outcome, settings.timezone)

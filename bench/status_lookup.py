@@ -9,7 +9,8 @@ with N synthetic trajectories. Then random lookups are timed:
 - "report query": the one statement that loads a trajectory with its area,
   facilitator, phase history and signatures, turned into a StatusReport;
 - "db part": everything check_status does in the database for a successful
-  lookup (two lockout queries + the report query), i.e. all but argon2.
+  lookup (reserve the attempt under the lockout's lock and commit, the report
+  query, release the reservation and commit), i.e. all but argon2.
 
 argon2 verify is timed separately with the configured parameters.
 """
@@ -31,17 +32,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session
 
-from kvo import access_codes, migrate
+from kvo import access_codes, lockout, migrate
 from kvo.bench_data import BENCH_ACCESS_CODE, bench_reference, generate_bench_data
 from kvo.db import make_engine, make_sessionmaker, safe_url
+from kvo.db_purpose import mark_demo
 from kvo.scratch_db import (
     DEFAULT_TEST_POSTGRES_URL,
     PostgresUnavailable,
     throwaway_postgres_database,
 )
 from kvo.settings import Settings
-from kvo.status import load_report, lockout_state
+from kvo.status import load_report
 
 WARMUP = 50
 
@@ -109,6 +112,7 @@ def bench_backend(backend: str, args: argparse.Namespace, settings: Settings) ->
                 print(f"[{backend}] inserted {done:>6}/{total} trajectories", flush=True)
 
             with factory() as session:
+                mark_demo(session)  # a fresh throwaway database: bench data belong there
                 generate_bench_data(session, args.n, settings=settings, progress=progress)
             print(f"[{backend}] data ready in {time.perf_counter() - started:.1f} s", flush=True)
             with engine.connect() as connection:
@@ -125,10 +129,17 @@ def bench_backend(backend: str, args: argparse.Namespace, settings: Settings) ->
                 engine, references, lambda s, ref: load_report(s, ref, today)
             )
 
-            def db_part(session: object, reference: str) -> object:
-                if lockout_state(session, reference, "bench-conversation", settings=settings):
+            def db_part(session: Session, reference: str) -> object:
+                # As check_status does it, minus argon2: reserve, report, release, commit.
+                reservation = lockout.reserve_attempt(
+                    session, reference, "bench-conversation", settings=settings
+                )
+                if isinstance(reservation, lockout.Refused):
                     return None
-                return load_report(session, reference, today)
+                report = load_report(session, reference, today)
+                lockout.release_attempt(session, reservation)
+                session.commit()
+                return report
 
             full_ms, full_statements = time_lookups(engine, references, db_part)
         finally:

@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from kvo import access_codes
+from kvo.db_purpose import require_demo_database
 from kvo.models import (
     Area,
     AreaKind,
@@ -33,6 +34,8 @@ from kvo.settings import Settings
 
 BENCH_ACCESS_CODE = "BNCH-2345"
 BENCH_FIRST_YEAR = 2060
+BENCH_AREA_PREFIX = "Benchmarkgebied "
+BENCH_FACILITATOR_EMAILS = "bench-%@example.org"  # a LIKE pattern
 _AREAS = 500
 _FACILITATORS = 25
 _BATCH = 1000
@@ -51,7 +54,7 @@ def _existing_count(session: Session) -> int:
 
 
 def _ensure_support_rows(session: Session) -> tuple[list[int], list[int]]:
-    area_ids = list(session.scalars(select(Area.id).where(Area.name.like("Benchmarkgebied %"))))
+    area_ids = list(session.scalars(select(Area.id).where(Area.name.startswith(BENCH_AREA_PREFIX))))
     if not area_ids:
         kinds = list(AreaKind)
         provinces = list(Province)
@@ -59,7 +62,7 @@ def _ensure_support_rows(session: Session) -> tuple[list[int], list[int]]:
             insert(Area),
             [
                 {
-                    "name": f"Benchmarkgebied {i:04d}",
+                    "name": f"{BENCH_AREA_PREFIX}{i:04d}",
                     "kind": kinds[i % len(kinds)],
                     "municipality": f"Benchmarkgemeente {i % 60:02d}",
                     "province": provinces[i % len(provinces)],
@@ -68,9 +71,13 @@ def _ensure_support_rows(session: Session) -> tuple[list[int], list[int]]:
                 for i in range(_AREAS)
             ],
         )
-        area_ids = list(session.scalars(select(Area.id).where(Area.name.like("Benchmarkgebied %"))))
+        area_ids = list(
+            session.scalars(select(Area.id).where(Area.name.startswith(BENCH_AREA_PREFIX)))
+        )
     facilitator_ids = list(
-        session.scalars(select(Facilitator.id).where(Facilitator.email.like("bench-%@example.org")))
+        session.scalars(
+            select(Facilitator.id).where(Facilitator.email.like(BENCH_FACILITATOR_EMAILS))
+        )
     )
     if not facilitator_ids:
         session.execute(
@@ -86,7 +93,7 @@ def _ensure_support_rows(session: Session) -> tuple[list[int], list[int]]:
         )
         facilitator_ids = list(
             session.scalars(
-                select(Facilitator.id).where(Facilitator.email.like("bench-%@example.org"))
+                select(Facilitator.id).where(Facilitator.email.like(BENCH_FACILITATOR_EMAILS))
             )
         )
     return area_ids, facilitator_ids
@@ -134,9 +141,11 @@ def generate_bench_data(
 
     Each gets 1-5 phase events and four convenant signatures. Commits per batch
     so that large runs do not hold one huge transaction.
+    Only into a database marked as a demo database (kvo.db_purpose): raises NotADemoDatabase.
     """
     if count < 0:
         raise ValueError("count must be >= 0")
+    require_demo_database(session)
     start = _existing_count(session)
     if start >= count:
         return 0

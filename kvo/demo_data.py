@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kvo import access_codes
+from kvo.db_purpose import require_demo_database
 from kvo.models import (
     Area,
     AreaKind,
@@ -707,8 +708,10 @@ def load_demo_data(
 
     Counts are rows of facilitators, areas and trajectories (a trajectory's phase
     history and signatures count with it).
+    Only into a database marked as a demo database (kvo.db_purpose): raises NotADemoDatabase.
     Flushes only: call it inside ``session_scope()``.
     """
+    require_demo_database(session)
     settings = settings or get_settings()
     today = today or local_date(utc_now(), settings.timezone)
     result = DemoLoadResult()

@@ -13,3 +13,19 @@ class InvalidReference(KvoError, ValueError):
 
 class UnknownReference(KvoError, LookupError):
     """No trajectory has this reference."""
+
+
+class ReservedReference(KvoError, ValueError):
+    """The reference is the example shown in bot texts; no trajectory may have it."""
+
+
+class NotADemoDatabase(KvoError):
+    """Demo or benchmark data were asked for in a database not marked as a demo database."""
+
+
+class RealDataPresent(KvoError):
+    """The database holds data that no demo or benchmark loader made; it is not marked as demo."""
+
+    def __init__(self, rows: int) -> None:
+        super().__init__(rows)
+        self.rows = rows

@@ -12,8 +12,10 @@ Guarantees:
   :class:`NotFound`, cost the same and count towards the status check's lockout.
 - Notifications are queued in the outbox in the same transaction as the lead.
 
-Like ``kvo/status.py`` the functions flush but do not commit: run them inside
-``kvo.db.session_scope()``. Results are small frozen dataclasses.
+Like ``kvo/status.py`` the functions flush and leave the commit to the caller: run
+them inside ``kvo.db.session_scope()``. Exception, as in the status check: verify,
+cancel and move first reserve their attempt in the lockout, which commits (call them
+with a session that holds no half-done work). Results are small frozen dataclasses.
 """
 
 from __future__ import annotations
@@ -428,13 +430,21 @@ def _authorised_lead(
     now: datetime,
     settings: Settings,
     *,
+    client_key: str | None,
     for_update: bool,
 ) -> Lead | NotFound | LockedOut:
+    """The lead, when the reference and the address (or phone) match; the status check's rule.
+
+    The attempt is reserved in the lockout first (which commits, like the status check): it
+    stays a failure unless the details match, so concurrent guesses cannot exceed the limit.
+    """
     reference = normalize_booking_reference(reference_text)
     reference_key = reference or lockout.UNPARSEABLE_REFERENCE_KEY
-    until = lockout.locked_until(session, reference_key, conversation_id, now, settings)
-    if until is not None:
-        return LockedOut(until)
+    reservation = lockout.reserve_attempt(
+        session, reference_key, conversation_id, now, settings, client_key=client_key
+    )
+    if isinstance(reservation, lockout.Refused):
+        return LockedOut(reservation.until)
     query = select(Lead).where(Lead.reference == (reference or ""))
     if for_update:
         query = query.with_for_update()
@@ -447,9 +457,10 @@ def _authorised_lead(
     email_ok = _matches(email, stored_email) and email is not None
     phone_ok = _matches(phone.e164 if phone else None, stored_phone) and phone is not None
     if lead is None or lead.erased_at is not None or not (email_ok or phone_ok):
-        lockout.record_failure(session, reference_key, conversation_id, now, settings)
+        # The reserved attempt stays behind as the failure.
         logger.info("intake.access_denied")
         return NotFound()
+    lockout.release_attempt(session, reservation)
     return lead
 
 
@@ -479,13 +490,21 @@ def verify_booking(
     conversation_id: str,
     now: datetime | None = None,
     *,
+    client_key: str | None = None,
     settings: Settings | None = None,
 ) -> AccessOutcome:
     """Check a reference + e-mail address (or phone) before offering cancel or move."""
     settings = settings or get_settings()
     now = ensure_utc(now)
     found = _authorised_lead(
-        session, reference_text, contact_text, conversation_id, now, settings, for_update=False
+        session,
+        reference_text,
+        contact_text,
+        conversation_id,
+        now,
+        settings,
+        client_key=client_key,
+        for_update=False,
     )
     if not isinstance(found, Lead):
         return found
@@ -509,13 +528,21 @@ def cancel_booking(
     conversation_id: str,
     now: datetime | None = None,
     *,
+    client_key: str | None = None,
     settings: Settings | None = None,
 ) -> CancelOutcome:
     """Cancel an intake booking (or withdraw a callback request); frees the slot."""
     settings = settings or get_settings()
     now = ensure_utc(now)
     found = _authorised_lead(
-        session, reference_text, contact_text, conversation_id, now, settings, for_update=True
+        session,
+        reference_text,
+        contact_text,
+        conversation_id,
+        now,
+        settings,
+        client_key=client_key,
+        for_update=True,
     )
     if not isinstance(found, Lead):
         return found
@@ -580,6 +607,7 @@ def move_booking(
     conversation_id: str,
     now: datetime | None = None,
     *,
+    client_key: str | None = None,
     settings: Settings | None = None,
 ) -> MoveOutcome:
     """Move an intake to another free slot of its contact area (``new_start`` from a Slot)."""
@@ -587,7 +615,14 @@ def move_booking(
     now = ensure_utc(now)
     new_start = ensure_utc(new_start)
     found = _authorised_lead(
-        session, reference_text, contact_text, conversation_id, now, settings, for_update=True
+        session,
+        reference_text,
+        contact_text,
+        conversation_id,
+        now,
+        settings,
+        client_key=client_key,
+        for_update=True,
     )
     if not isinstance(found, Lead):
         return found

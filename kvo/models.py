@@ -39,9 +39,12 @@ from sqlalchemy.orm import (
     Session,
     mapped_column,
     relationship,
+    validates,
 )
 from sqlalchemy.types import TypeDecorator
 
+from kvo.errors import ReservedReference
+from kvo.references import EXAMPLE_REFERENCE
 from kvo.timeutil import UTC, utc_now
 
 # Deterministic constraint names keep migrations and autogenerate diffs stable.
@@ -193,6 +196,8 @@ class Trajectory(TimestampMixin, Base):
     __tablename__ = "trajectories"
     __table_args__ = (
         CheckConstraint("reference LIKE 'KVO-____-____'", name="reference_format"),
+        # The example reference of the bot texts must never lead to a real trajectory.
+        CheckConstraint(f"reference <> '{EXAMPLE_REFERENCE}'", name="reference_not_example"),
         CheckConstraint("current_phase BETWEEN 1 AND 5", name="current_phase_range"),
         CheckConstraint("target_stars BETWEEN 1 AND 99", name="target_stars_range"),
         CheckConstraint(
@@ -241,6 +246,13 @@ class Trajectory(TimestampMixin, Base):
         order_by="ConvenantSignature.id",
     )
 
+    @validates("reference")
+    def _not_the_example(self, _key: str, reference: str) -> str:
+        # Fails at assignment, before any SQL: the CHECK constraint is the last line of defence.
+        if reference == EXAMPLE_REFERENCE:
+            raise ReservedReference(reference)
+        return reference
+
 
 class PhaseEvent(Base):
     """When a trajectory entered and finished a phase: the dated history."""
@@ -278,9 +290,12 @@ class ConvenantSignature(Base):
 
 
 class FailedAttempt(Base):
-    """A wrong status check, kept only as long as the lockout window needs it.
+    """A status check attempt, kept only as long as the lockout window needs it.
 
-    ``conversation_key`` is a SHA-256 of the conversation id, never the id itself.
+    Written (reserved) before the access code is verified and deleted again when the code was
+    right, so what remains are the failed checks (see kvo.lockout).
+    ``conversation_key`` is a SHA-256 of the conversation id, never the id itself;
+    ``client_key`` is the channel's keyed hash of the client address (None when unknown).
     """
 
     __tablename__ = "failed_attempts"
@@ -296,12 +311,30 @@ class FailedAttempt(Base):
             "attempted_at",
         ),
         Index("ix_failed_attempts_attempted_at", "attempted_at"),
+        Index(
+            "ix_failed_attempts_client_key_attempted_at",
+            "client_key",
+            "attempted_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference_key: Mapped[str] = mapped_column(String(REFERENCE_LENGTH))
     conversation_key: Mapped[str] = mapped_column(String(64))
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    client_key: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- security (migration 0002_security) ----------------------------------------------------
+
+
+class KvoMeta(Base):
+    """Facts about the database itself, e.g. ``purpose = demo`` (see kvo.db_purpose)."""
+
+    __tablename__ = "kvo_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
 
 
 # --- intake: availability, leads, bookings, drafts, outbox (migration 0003_intake) ----------

@@ -8,6 +8,11 @@ import unicodedata
 MIN_YEAR, MAX_YEAR = 2000, 2099
 MIN_NUMBER, MAX_NUMBER = 1, 9999
 
+# The reference bot texts show as an example. The parser accepts it (a visitor who copies it
+# gets the neutral "not found" answer), but the domain never creates it: see
+# kvo.trajectory_admin.check_new_reference and the CHECK constraint on trajectories.
+EXAMPLE_REFERENCE = "KVO-2000-1234"
+
 # Every quantifier is bounded and the pattern is anchored on the literal "KVO",
 # so matching stays linear in the input length (no catastrophic backtracking).
 _SEP_CHARS = r"[\s\-_./:#\u2010-\u2015\u2212]"

@@ -96,6 +96,37 @@ class Settings(BaseSettings):
         validation_alias=_env("PVO_ARGON2_PARALLELISM", "argon2_parallelism"),
     )
 
+    # --- security (action server, lockout, retention) ---------------------------------------
+    lockout_client_max_attempts: int = Field(
+        default=10,
+        ge=1,
+        le=10000,
+        validation_alias=_env("PVO_LOCKOUT_CLIENT_MAX_ATTEMPTS", "lockout_client_max_attempts"),
+    )
+    # Shared secret the engine sends as `Authorization: Bearer ...`; the action server refuses
+    # to start without a long enough one (checked there, so other commands need none).
+    action_server_token: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=_env("ACTION_SERVER_TOKEN", "action_server_token"),
+    )
+    actions_host: str = Field(
+        default="127.0.0.1", validation_alias=_env("PVO_ACTIONS_HOST", "actions_host")
+    )
+    actions_port: int = Field(
+        default=5055, ge=1, le=65535, validation_alias=_env("PVO_ACTIONS_PORT", "actions_port")
+    )
+    conversation_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        validation_alias=_env("PVO_CONVERSATION_RETENTION_DAYS", "conversation_retention_days"),
+    )
+    # Rasa's SQL tracker store and SQL event broker databases, for the retention purge only.
+    tracker_db_url: str = Field(
+        default="", validation_alias=_env("TRACKER_DB_URL", "tracker_db_url")
+    )
+    events_db_url: str = Field(default="", validation_alias=_env("EVENTS_DB_URL", "events_db_url"))
+
     # --- intake: routing, availability, limits, retention ----------------------------------
     contact_areas_file: Path = Field(
         default=DEFAULT_CONTACT_AREAS_FILE,

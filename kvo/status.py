@@ -2,7 +2,7 @@
 
 The outcome never reveals whether a reference exists: an unknown reference
 and a wrong code give the same ``Denied()``, cost one argon2 verify each and
-count towards the same lockout.
+count towards the same lockout (kvo.lockout).
 """
 
 from __future__ import annotations
@@ -158,13 +158,16 @@ def lockout_state(
     now: datetime | None = None,
     *,
     settings: Settings | None = None,
+    client_key: str | None = None,
 ) -> datetime | None:
-    """When a lock on this reference or conversation lifts (UTC), or None.
+    """When a lock on this reference, conversation or client lifts (UTC), or None.
 
     Lets the chat say "try again later" before asking for the code.
     """
     reference_key = normalize_reference(reference_text) or lockout.UNPARSEABLE_REFERENCE_KEY
-    return lockout.locked_until(session, reference_key, conversation_id, now, settings)
+    return lockout.locked_until(
+        session, reference_key, conversation_id, now, settings, client_key=client_key
+    )
 
 
 def check_status(
@@ -175,31 +178,37 @@ def check_status(
     now: datetime | None = None,
     *,
     settings: Settings | None = None,
+    client_key: str | None = None,
 ) -> StatusOutcome:
     """Check a reference and access code typed in a conversation.
 
-    Writes (failed attempts, an upgraded hash) are flushed, not committed: run it
-    inside ``kvo.db.session_scope()``, which commits.
+    ``client_key`` is the channel's key for the visitor's address (None when unknown: then
+    only the reference and conversation limits apply).
+    The attempt is reserved and committed before the code is verified (see kvo.lockout), so
+    this commits the session; later writes (releasing the reservation, an upgraded hash) are
+    flushed: run it inside ``kvo.db.session_scope()``, which commits them.
     """
     settings = settings or get_settings()
     now = ensure_utc(now)
     reference = normalize_reference(reference_text)
     reference_key = reference or lockout.UNPARSEABLE_REFERENCE_KEY
 
-    until = lockout.locked_until(session, reference_key, conversation_id, now, settings)
-    if until is not None:
-        return LockedOut(until=until)
+    reservation = lockout.reserve_attempt(
+        session, reference_key, conversation_id, now, settings, client_key=client_key
+    )
+    if isinstance(reservation, lockout.Refused):
+        return LockedOut(until=reservation.until)
 
     trajectory = _find_trajectory(session, reference) if reference else None
     stored_hash = trajectory.access_code_hash if trajectory else None
     # Always exactly one argon2 verify (against a dummy hash when unknown).
     if not access_codes.verify_code(access_code_text or "", stored_hash, settings):
-        lockout.record_failure(session, reference_key, conversation_id, now, settings)
-        return Denied()
+        return Denied()  # the reservation stays: it is the failed attempt
 
     if trajectory is None:  # unreachable: verify_code only matches a real hash
         return Denied()
+    lockout.release_attempt(session, reservation)
     if access_codes.needs_rehash(trajectory.access_code_hash, settings):
         trajectory.access_code_hash = access_codes.hash_code(access_code_text or "", settings)
-        session.flush()
+    session.flush()
     return Granted(report=build_report(trajectory, local_date(now, settings.timezone)))

@@ -6,10 +6,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kvo import access_codes
-from kvo.errors import InvalidReference, UnknownReference
+from kvo.errors import InvalidReference, ReservedReference, UnknownReference
 from kvo.models import Trajectory
-from kvo.references import normalize_reference
+from kvo.references import EXAMPLE_REFERENCE, normalize_reference
 from kvo.settings import Settings
+
+
+def check_new_reference(reference_text: str) -> str:
+    """The canonical form of a reference a new trajectory may get.
+
+    Raises InvalidReference for text without a reference and ReservedReference for the
+    example reference of the bot texts, which must never lead to a real trajectory.
+    """
+    reference = normalize_reference(reference_text)
+    if reference is None:
+        raise InvalidReference(reference_text)
+    if reference == EXAMPLE_REFERENCE:
+        raise ReservedReference(reference)
+    return reference
 
 
 def rotate_access_code(

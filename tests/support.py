@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,3 +40,73 @@ def require(condition: bool, reason: str) -> None:
 
 def add_report(text: str) -> None:
     REPORTS.append(text)
+
+
+# --- the action server, started as production starts it ----------------------------------------
+
+ACTION_SERVER_START_TIMEOUT_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class ActionServer:
+    url: str  # http://127.0.0.1:<port>, without a path
+    token: str
+    log: Path
+    pid: int
+
+    @property
+    def webhook(self) -> str:
+        return f"{self.url}/webhook"
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@contextmanager
+def running_action_server(env: dict[str, str], log: Path) -> Iterator[ActionServer]:
+    """`python -m actions.server` on a free port with a fresh token; stopped afterwards."""
+    port = free_port()
+    token = secrets.token_urlsafe(32)
+    server_env = {
+        **env,
+        "ACTION_SERVER_TOKEN": token,
+        "PVO_ACTIONS_HOST": "127.0.0.1",
+        "PVO_ACTIONS_PORT": str(port),
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "actions.server"],
+            cwd=REPO,
+            env=server_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + ACTION_SERVER_START_TIMEOUT_SECONDS
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"action server exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"action server not ready; log:\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield ActionServer(url=url, token=token, log=log, pid=process.pid)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=20)

@@ -54,23 +54,29 @@ def run_migrations_offline() -> None:
 
 
 def _run_with(connection: Connection) -> None:
-    sqlite = connection.dialect.name == "sqlite"
-    if sqlite:
-        # Batch mode rebuilds a table by DROP + RENAME; with foreign keys enforced, dropping a
-        # referenced table (areas, facilitators) fails or cascades. The pragma only takes effect
-        # outside a transaction, so switch it off here and check the result afterwards.
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    _configure(connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _run_sqlite_without_foreign_keys(connection: Connection) -> None:
+    """Run the migrations with SQLite's foreign keys off, then check them.
+
+    Batch mode rebuilds a table by copying it and dropping the original; with foreign keys on,
+    SQLite's DROP TABLE first deletes every row, and ON DELETE CASCADE would empty the child
+    tables. The pragma only works outside a transaction, so it is set before migrating.
+    """
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     try:
-        _configure(connection)
-        with context.begin_transaction():
-            context.run_migrations()
-            if sqlite:
-                problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                if problems:
-                    raise RuntimeError(f"migration left broken foreign keys: {problems[:5]}")
+        _run_with(connection)
+        connection.commit()
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"migration left {len(broken)} rows with broken foreign keys")
     finally:
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.rollback()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
 
 
 def run_migrations_online() -> None:
@@ -81,6 +87,9 @@ def run_migrations_online() -> None:
     engine = make_engine(_database_url())
     try:
         with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                _run_sqlite_without_foreign_keys(connection)
+                return
             if connection.dialect.name == "postgresql":
                 # The app's short statement timeout must not cut a long migration short.
                 connection.exec_driver_sql("SET statement_timeout = 0")

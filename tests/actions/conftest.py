@@ -26,6 +26,7 @@ from rasa_sdk import Tracker
 from sqlalchemy import create_engine, delete
 
 from kvo import db, migrate
+from kvo.db_purpose import mark_demo
 from kvo.demo_data import load_demo_data
 from kvo.models import FailedAttempt
 from kvo.scratch_db import (
@@ -218,6 +219,7 @@ def _seed(url: str) -> None:
     engine = db.make_engine(url, settings)
     try:
         with db.session_scope(engine) as session:
+            mark_demo(session)
             load_demo_data(session, settings=settings)
     finally:
         engine.dispose()

@@ -256,6 +256,10 @@ def test_a_known_topic_is_answered_with_its_response(
         [{"entity": "faq_topic", "value": "<script>alert(1)</script>"}],
         [{"entity": "faq_topic", "value": ""}],
         [{"entity": "reference", "value": "stappen"}],
+        # Button payloads set any JSON value: `/choose_faq{"faq_topic": {"x": 1}}` once crashed.
+        [{"entity": "faq_topic", "value": {"x": 1}}],
+        [{"entity": "faq_topic", "value": ["stappen"]}],
+        [{"entity": "faq_topic", "value": None}, {"entity": "faq_topic", "value": 3}],
     ],
 )
 def test_an_unknown_or_missing_topic_offers_buttons(

@@ -7,9 +7,7 @@ need nor disturb a `make run` on the default ports. Started once per test sessio
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +17,17 @@ import pytest
 
 from kvo import migrate
 from kvo.db import make_engine, session_scope
+from kvo.db_purpose import mark_demo
 from kvo.demo_data import load_demo_data
-from tests.support import MODEL, RASA, REPO, require
+from tests.support import (
+    MODEL,
+    RASA,
+    REPO,
+    ActionServer,
+    free_port,
+    require,
+    running_action_server,
+)
 
 STARTUP_TIMEOUT_SECONDS = 240
 
@@ -29,12 +36,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/conversation/" in str(item.fspath):
             item.add_marker(pytest.mark.model)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(url: str, ready: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -67,6 +68,7 @@ def chat_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     migrate.upgrade(url)
     engine = make_engine(url)
     with session_scope(engine) as session:
+        mark_demo(session)
         load_demo_data(session)
     engine.dispose()
     return url
@@ -95,28 +97,23 @@ def server_logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def action_server(server_env: dict[str, str], server_logs: dict[str, Path]) -> Iterator[str]:
-    port = free_port()
-    log = server_logs["actions"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-            cwd=REPO,
-            env=server_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/health", "ok", process, log)
-        yield f"http://127.0.0.1:{port}/webhook"
-    finally:
-        stop(process)
+def action_server(
+    server_env: dict[str, str], server_logs: dict[str, Path]
+) -> Iterator[ActionServer]:
+    """The action server as production runs it (`python -m actions.server`, bearer token)."""
+    with running_action_server(server_env, server_logs["actions"]) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
-def endpoints_file(action_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def endpoints_file(action_server: ActionServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("rasa") / "endpoints.yml"
-    path.write_text(f'action_endpoint:\n  url: "{action_server}"\n')
+    path.write_text(
+        "action_endpoint:\n"
+        f'  url: "{action_server.webhook}"\n'
+        "  headers:\n"
+        f'    Authorization: "Bearer {action_server.token}"\n'
+    )
     return path
 
 

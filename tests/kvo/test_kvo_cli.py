@@ -32,7 +32,7 @@ def cli_db(kvo_backend: str, fresh_database_url: Callable[[str], str], runner: C
     url = fresh_database_url(kvo_backend)
     result = runner.invoke(app, ["--database-url", url, "db", "upgrade"])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(app, ["--database-url", url, "demo", "load"])
+    result = runner.invoke(app, ["--database-url", url, "demo", "load", "--create-demo"])
     assert result.exit_code == 0, result.output
     return url
 
@@ -96,7 +96,7 @@ def test_demo_load_twice_changes_nothing(cli_db: str, runner: CliRunner) -> None
 
 
 def test_downgrade_and_current(cli_db: str, runner: CliRunner) -> None:
-    result = runner.invoke(app, ["--database-url", cli_db, "db", "downgrade", "base"])
+    result = runner.invoke(app, ["--database-url", cli_db, "db", "downgrade", "base", "--yes"])
     assert result.exit_code == 0, result.output
     current = runner.invoke(app, ["--database-url", cli_db, "db", "current"])
     assert "Huidige revisie: geen" in current.stdout

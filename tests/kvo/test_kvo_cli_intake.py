@@ -42,7 +42,7 @@ def booked_db(
 ) -> tuple[str, str]:
     """A migrated database with the demo data and one intake booked now; (url, reference)."""
     url = fresh_database_url(kvo_backend)
-    for command in (["db", "upgrade"], ["demo", "load"]):
+    for command in (["db", "upgrade"], ["demo", "load", "--create-demo"]):
         result = runner.invoke(app, ["--database-url", url, *command])
         assert result.exit_code == 0, result.output
     engine = make_engine(url, kvo_settings)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kvo.availability import free_slots, next_working_day
 from kvo.certificates import certificate_state
+from kvo.db_purpose import mark_demo
 from kvo.demo_data import DEMO_FACILITATORS, DEMO_TRAJECTORIES, load_demo_data
 from kvo.models import (
     Area,
@@ -45,6 +47,13 @@ def _snapshot(session: Session) -> list[tuple]:
     return rows
 
 
+@pytest.fixture
+def demo_session(kvo_session: Session) -> Session:
+    """An empty database marked as a demo database (the loader refuses any other)."""
+    mark_demo(kvo_session)
+    return kvo_session
+
+
 def test_the_table_covers_the_domain() -> None:
     assert len(DEMO_TRAJECTORIES) >= 12
     assert {d.current_phase for d in DEMO_TRAJECTORIES} == {1, 2, 3, 4, 5}
@@ -61,19 +70,19 @@ def test_the_table_covers_the_domain() -> None:
         assert (demo.target_stars == 1) == (demo.kind is TrajectoryKind.FIRST_CERTIFICATION)
 
 
-def test_load_is_idempotent_and_consistent(kvo_session: Session, kvo_settings: Settings) -> None:
-    first = load_demo_data(kvo_session, TODAY, settings=kvo_settings)
-    kvo_session.commit()
+def test_load_is_idempotent_and_consistent(demo_session: Session, kvo_settings: Settings) -> None:
+    first = load_demo_data(demo_session, TODAY, settings=kvo_settings)
+    demo_session.commit()
     assert first.created == len(DEMO_TRAJECTORIES) * 2 + len(DEMO_FACILITATORS)
-    before = _snapshot(kvo_session)
+    before = _snapshot(demo_session)
 
-    second = load_demo_data(kvo_session, TODAY, settings=kvo_settings)
-    kvo_session.commit()
+    second = load_demo_data(demo_session, TODAY, settings=kvo_settings)
+    demo_session.commit()
     assert (second.created, second.updated) == (0, 0)
     assert second.unchanged == first.created
-    assert _snapshot(kvo_session) == before  # including updated_at: nothing was written
+    assert _snapshot(demo_session) == before  # including updated_at: nothing was written
 
-    trajectories = kvo_session.scalars(select(Trajectory)).all()
+    trajectories = demo_session.scalars(select(Trajectory)).all()
     assert {t.current_phase for t in trajectories} == {1, 2, 3, 4, 5}
     assert len(trajectories) == len(DEMO_TRAJECTORIES)
     states = [certificate_state(t.certificate_expires_on, TODAY) for t in trajectories]
@@ -93,30 +102,30 @@ def test_load_is_idempotent_and_consistent(kvo_session: Session, kvo_settings: S
 
 
 def test_a_later_day_moves_dates_and_a_rotated_code_is_restored(
-    kvo_session: Session, kvo_settings: Settings
+    demo_session: Session, kvo_settings: Settings
 ) -> None:
-    load_demo_data(kvo_session, TODAY, settings=kvo_settings)
+    load_demo_data(demo_session, TODAY, settings=kvo_settings)
     demo = DEMO_TRAJECTORIES[0]
-    trajectory = kvo_session.scalars(
+    trajectory = demo_session.scalars(
         select(Trajectory).where(Trajectory.reference == demo.reference)
     ).one()
     trajectory.access_code_hash = "$argon2id$rotated"
-    kvo_session.flush()
+    demo_session.flush()
 
-    result = load_demo_data(kvo_session, date(2025, 3, 16), settings=kvo_settings)
+    result = load_demo_data(demo_session, date(2025, 3, 16), settings=kvo_settings)
     assert result.created == 0 and result.updated == len(DEMO_TRAJECTORIES)
-    kvo_session.commit()
+    demo_session.commit()
     outcome = check_status(
-        kvo_session, demo.reference, demo.access_code, "demo", NOON, settings=kvo_settings
+        demo_session, demo.reference, demo.access_code, "demo", NOON, settings=kvo_settings
     )
     assert isinstance(outcome, Granted)
 
 
-def test_every_documented_demo_code_works(kvo_session: Session, kvo_settings: Settings) -> None:
-    load_demo_data(kvo_session, TODAY, settings=kvo_settings)
+def test_every_documented_demo_code_works(demo_session: Session, kvo_settings: Settings) -> None:
+    load_demo_data(demo_session, TODAY, settings=kvo_settings)
     for demo in DEMO_TRAJECTORIES:
         outcome = check_status(
-            kvo_session,
+            demo_session,
             demo.reference.lower(),
             demo.access_code,
             f"demo-{demo.reference}",
@@ -137,10 +146,10 @@ def test_terneuzen_already_has_its_fourth_star() -> None:
 
 
 def test_each_contact_area_can_book_on_each_of_the_next_ten_working_days(
-    kvo_session: Session, kvo_settings: Settings
+    demo_session: Session, kvo_settings: Settings
 ) -> None:
-    load_demo_data(kvo_session, TODAY, settings=kvo_settings)
-    facilitators = kvo_session.scalars(select(Facilitator)).all()
+    load_demo_data(demo_session, TODAY, settings=kvo_settings)
+    facilitators = demo_session.scalars(select(Facilitator)).all()
     for area in ContactArea:
         mine = [f for f in facilitators if f.contact_area is area]
         assert len(mine) >= 2 and all(f.availability_rules and f.active for f in mine)
@@ -149,16 +158,16 @@ def test_each_contact_area_can_book_on_each_of_the_next_ten_working_days(
         day = next_working_day(day)
         days.append(day)
     for area in ContactArea:
-        slots = free_slots(kvo_session, area, NOON, count=200, settings=kvo_settings)
+        slots = free_slots(demo_session, area, NOON, count=200, settings=kvo_settings)
         offered = {s.starts_at.astimezone(ZoneInfo("Europe/Amsterdam")).date() for s in slots}
         assert set(days) <= offered, area
 
 
 def test_areas_carry_the_contact_area_of_their_municipality(
-    kvo_session: Session, kvo_settings: Settings
+    demo_session: Session, kvo_settings: Settings
 ) -> None:
-    load_demo_data(kvo_session, TODAY, settings=kvo_settings)
-    for area in kvo_session.scalars(select(Area)):
+    load_demo_data(demo_session, TODAY, settings=kvo_settings)
+    for area in demo_session.scalars(select(Area)):
         assert area.contact_area is contact_area_for(area.municipality), area.name
     for demo in DEMO_TRAJECTORIES:
         if demo.facilitator is not None:

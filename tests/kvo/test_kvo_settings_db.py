@@ -28,6 +28,12 @@ ENV_NAMES = {
     "PVO_ARGON2_TIME_COST": ("argon2_time_cost", 3),
     "PVO_ARGON2_MEMORY_COST_KIB": ("argon2_memory_cost_kib", 65536),
     "PVO_ARGON2_PARALLELISM": ("argon2_parallelism", 2),
+    "PVO_LOCKOUT_CLIENT_MAX_ATTEMPTS": ("lockout_client_max_attempts", 25),
+    "PVO_ACTIONS_HOST": ("actions_host", "0.0.0.0"),
+    "PVO_ACTIONS_PORT": ("actions_port", 6055),
+    "PVO_CONVERSATION_RETENTION_DAYS": ("conversation_retention_days", 14),
+    "TRACKER_DB_URL": ("tracker_db_url", "postgresql://rasa@db/tracker"),
+    "EVENTS_DB_URL": ("events_db_url", "postgresql://rasa@db/events"),
 }
 
 
@@ -40,7 +46,7 @@ def test_every_setting_comes_from_its_env_var(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENV_NAMES:
+    for name in [*ENV_NAMES, "ACTION_SERVER_TOKEN"]:
         monkeypatch.delenv(name, raising=False)
     settings = Settings(_env_file=None)
     assert settings.database_url == f"sqlite:///{REPO_ROOT / 'var' / 'kvo.sqlite3'}"
@@ -51,6 +57,19 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.office_hours == "ma-vr 09:00-17:00"
     assert settings.timezone == "Europe/Amsterdam"
     assert (settings.lockout_max_attempts, settings.lockout_window_minutes) == (5, 60)
+    assert settings.lockout_client_max_attempts == 10
+    assert (settings.actions_host, settings.actions_port) == ("127.0.0.1", 5055)
+    assert settings.conversation_retention_days == 30
+    assert (settings.tracker_db_url, settings.events_db_url) == ("", "")
+
+
+def test_the_action_server_token_stays_out_of_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACTION_SERVER_TOKEN", raising=False)
+    assert Settings(_env_file=None).action_server_token.get_secret_value() == ""
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "s3cret-" * 6)
+    settings = Settings(_env_file=None)
+    assert settings.action_server_token.get_secret_value() == "s3cret-" * 6
+    assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.model_dump())
 
 
 def test_unknown_time_zone_is_refused(make_settings: MakeSettings) -> None:

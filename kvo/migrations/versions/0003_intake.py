@@ -13,7 +13,7 @@ Downgrade restores a region per row from its contact area (Zeeland for areas in
 Zeeland, West-Brabant or Zuidoost-Brabant otherwise): the five-way detail is lost.
 
 Revision ID: 0003_intake
-Revises: 0001_initial
+Revises: 0002_security
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_intake"
-down_revision: str | Sequence[str] | None = "0001_initial"
+down_revision: str | Sequence[str] | None = "0002_security"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
