@@ -372,3 +372,39 @@ def test_a_move_rolled_back_by_the_caller_leaves_nothing_moved(
     kvo_session.rollback()  # e.g. the action failed after the move: all of it is undone
     assert kvo_session.scalars(select(Booking.starts_at)).one() == TUESDAY_9
     assert kvo_session.scalars(select(Lead.slot_start)).one() == TUESDAY_9
+
+
+def test_guessing_from_one_client_is_limited_too(
+    kvo_session: Session,
+    add_facilitator: AddFacilitator,
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(lockout_client_max_attempts=3)
+    add_facilitator()
+    booked = _book(kvo_session, settings)
+    client = "0123456789abcdef0123456789abcdef"
+    for i in range(3):  # other references, other conversations, one client
+        outcome = verify_booking(
+            kvo_session,
+            f"INT-ABCDE{i + 2}",
+            EMAIL,
+            f"c{i}",
+            MONDAY,
+            client_key=client,
+            settings=settings,
+        )
+        assert outcome == NotFound()
+    locked = verify_booking(
+        kvo_session, booked.reference, EMAIL, "c-new", MONDAY, client_key=client, settings=settings
+    )
+    assert isinstance(locked, LockedOut)
+    other_client = verify_booking(
+        kvo_session,
+        booked.reference,
+        EMAIL,
+        "c-other",
+        MONDAY,
+        client_key="f" * 32,
+        settings=settings,
+    )
+    assert isinstance(other_client, BookingFound)
