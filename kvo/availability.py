@@ -176,20 +176,24 @@ def _full_days(
         day = func.to_char(func.timezone("UTC", Booking.starts_at), "YYYY-MM-DD")
     start = _local(first, time(0), tz)
     end = _local(last + timedelta(days=1), time(0), tz)
-    rows = session.connection().execute(
-        select(Booking.facilitator_id, day, func.count())
-        .join(
-            Facilitator,
-            (Facilitator.id == Booking.facilitator_id)
-            & (Facilitator.rules_version == Booking.rules_version),
+    rows = (
+        session.connection()
+        .execute(
+            select(Booking.facilitator_id, day, func.count())
+            .join(
+                Facilitator,
+                (Facilitator.id == Booking.facilitator_id)
+                & (Facilitator.rules_version == Booking.rules_version),
+            )
+            .where(
+                Booking.facilitator_id.in_(facilitator_ids),
+                Booking.starts_at >= start,
+                Booking.starts_at < end,
+            )
+            .group_by(Booking.facilitator_id, day)
         )
-        .where(
-            Booking.facilitator_id.in_(facilitator_ids),
-            Booking.starts_at >= start,
-            Booking.starts_at < end,
-        )
-        .group_by(Booking.facilitator_id, day)
-    )
+        .all()
+    )  # one fetch for all rows, not one per row
     return {(facilitator_id, str(bucket)): n for facilitator_id, bucket, n in rows}
 
 
@@ -243,8 +247,8 @@ class _Busy:
         )
         # One round trip for both; Core execution gives plain rows without the ORM's
         # per-row bookkeeping.
-        for facilitator_id, busy_start, busy_end in session.connection().execute(
-            union_all(bookings, blocks)
+        for facilitator_id, busy_start, busy_end in (
+            session.connection().execute(union_all(bookings, blocks)).all()
         ):
             intervals.setdefault(facilitator_id, []).append((busy_start, busy_end))
         # Per facilitator: interval starts in order, and the latest end among the first i+1
