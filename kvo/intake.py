@@ -189,8 +189,9 @@ def _over_limit(
     )
     # An unknown client (no key) is not limited per client: strangers would share one bucket.
     checks = []
-    if client_key:
-        checks.append((Lead.client_key == client_key, per_client))
+    client = lockout.normalize_client_key(client_key)
+    if client:
+        checks.append((Lead.client_key == client, per_client))
     if valid.email:
         checks.append((Lead.email == valid.email, per_contact))
     if valid.phone:
@@ -224,7 +225,7 @@ def _new_lead(
         description=valid.description,
         conversation_id=conversation_id,
         conversation_key=lockout.conversation_key(conversation_id),
-        client_key=client_key or None,
+        client_key=lockout.normalize_client_key(client_key),
         consent_at=valid.consent_at,
         created_at=now,
         updated_at=now,

@@ -303,7 +303,7 @@ def test_limits_per_client_and_per_address(
 ) -> None:
     add_facilitator()
     settings = make_settings(bookings_per_client_per_day=2, bookings_per_email_per_day=1)
-    slots = [s.starts_at for s in free_slots(kvo_session, ZWB, MONDAY, count=6, settings=settings)]
+    slots = [s.starts_at for s in free_slots(kvo_session, ZWB, MONDAY, count=7, settings=settings)]
 
     def book(index: int, client: str | None, email: str) -> object:
         return finalize_booking(
@@ -316,18 +316,20 @@ def test_limits_per_client_and_per_address(
             settings=settings,
         )
 
-    assert isinstance(book(0, "client-x", "a@example.org"), Booked)
-    assert isinstance(book(1, "client-x", "b@example.org"), Booked)
-    assert book(2, "client-x", "c@example.org") == LimitReached()  # per client
-    assert book(3, "client-y", "a@example.org") == LimitReached()  # per address
+    client_x, client_y = "a" * 32, "b" * 32  # the channels' keyed hashes of client addresses
+    assert isinstance(book(0, client_x, "a@example.org"), Booked)
+    assert isinstance(book(1, client_x, "b@example.org"), Booked)
+    assert book(2, client_x, "c@example.org") == LimitReached()  # per client
+    assert book(3, client_y, "a@example.org") == LimitReached()  # per address
     assert isinstance(book(4, None, "d@example.org"), Booked)  # unknown client: address only
+    assert isinstance(book(6, "not-a-key", "e@example.org"), Booked)  # odd key: unknown client
     # A day later the limits are free again.
     later = finalize_booking(
         kvo_session,
         intake_fields(email="a@example.org", phone=None),
         slots[5],
         "conv-5",
-        "client-x",
+        client_x,
         MONDAY + timedelta(hours=24, minutes=1),
         settings=settings,
     )
