@@ -161,14 +161,17 @@ def _countable(rules: Sequence[_Rule]) -> set[int]:
     return {rule.facilitator_id for rule in rules} - early
 
 
-def _full_days(
+def _booked_per_day(
     session: Session, facilitator_ids: Sequence[int], first: date, last: date, tz: ZoneInfo
-) -> dict[tuple[int, str], int]:
-    """(facilitator, "YYYY-MM-DD" in UTC) -> bookings made under the current rules.
+) -> dict[str, int]:
+    """ "YYYY-MM-DD" (UTC) -> bookings of these facilitators made under their current rules.
 
-    Such a booking sits exactly on one current slot and the unique constraint allows one
-    per start, so a day with as many of them as slots is fully booked: no rows needed.
+    Such a booking sits exactly on one current slot of its facilitator, and the unique
+    constraint allows one per start: so a day whose count equals the number of slots of
+    these facilitators that day is fully booked. One small row per day, no booking rows.
     """
+    if not facilitator_ids:
+        return {}
     if session.get_bind().dialect.name == "sqlite":
         # UTCDateTime stores naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff" on SQLite.
         day = func.substr(Booking.starts_at, 1, 10)
@@ -179,7 +182,7 @@ def _full_days(
     rows = (
         session.connection()
         .execute(
-            select(Booking.facilitator_id, day, func.count())
+            select(day, func.count())
             .join(
                 Facilitator,
                 (Facilitator.id == Booking.facilitator_id)
@@ -190,11 +193,11 @@ def _full_days(
                 Booking.starts_at >= start,
                 Booking.starts_at < end,
             )
-            .group_by(Booking.facilitator_id, day)
+            .group_by(day)
         )
         .all()
-    )  # one fetch for all rows, not one per row
-    return {(facilitator_id, str(bucket)): n for facilitator_id, bucket, n in rows}
+    )
+    return {str(bucket): n for bucket, n in rows}
 
 
 def _local(day: date, moment: time, tz: ZoneInfo) -> datetime:
@@ -335,7 +338,7 @@ def free_slots(
     window = _FIRST_WINDOW_DAYS
     while rules and first <= last and len(found) < count:
         window_last = min(first + timedelta(days=window - 1), last)
-        booked = _full_days(session, facilitator_ids, first, window_last, tz)
+        booked = _booked_per_day(session, sorted(countable), first, window_last, tz)
         day = first
         while day <= window_last and len(found) < count:
             if is_working_day(day) and _may_have_room(
@@ -353,17 +356,16 @@ def _may_have_room(
     facilitator_ids: Sequence[int],
     slots_per_weekday: dict[tuple[int, int], int],
     countable: set[int],
-    booked: dict[tuple[int, str], int],
+    booked: dict[str, int],
 ) -> bool:
-    """False only when every facilitator with slots that day is provably fully booked."""
-    key = day.isoformat()
+    """False only when the facilitators with slots that day are provably fully booked."""
+    total = 0
     for facilitator_id in facilitator_ids:
         slots = slots_per_weekday.get((facilitator_id, day.weekday()), 0)
-        if slots == 0:
-            continue
-        if facilitator_id not in countable or booked.get((facilitator_id, key), 0) < slots:
-            return True
-    return False
+        if slots and facilitator_id not in countable:
+            return True  # cannot count this one: look slot by slot
+        total += slots
+    return total > 0 and booked.get(day.isoformat(), 0) < total
 
 
 def free_facilitators_at(

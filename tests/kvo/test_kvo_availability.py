@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kvo.availability import (
@@ -23,7 +24,7 @@ from kvo.availability import (
     set_weekly_rules,
     start_of_next_week,
 )
-from kvo.intake import Booked, finalize_booking
+from kvo.intake import Booked, finalize_booking, generate_reference
 from kvo.models import Booking, ContactArea, Facilitator, Lead, LeadKind, LeadStatus
 from kvo.settings import Settings
 from tests.kvo.intake_support import intake_fields
@@ -44,7 +45,7 @@ MONDAY = local(2026, 11, 30, 10)
 
 def _book(session: Session, facilitator: Facilitator, start: datetime, minutes: int = 60) -> None:
     lead = Lead(
-        reference=f"INT-{facilitator.id:03d}{start:%H%M}"[:10].ljust(10, "A"),
+        reference=generate_reference(),
         kind=LeadKind.INTAKE,
         status=LeadStatus.GEPLAND,
         consent_at=start,
@@ -323,3 +324,37 @@ def test_changing_rules_through_the_orm_marks_them_changed(
     kvo_session.flush()
     kvo_session.refresh(facilitator)
     assert facilitator.rules_version > before
+
+
+def _claim(session: Session, facilitator: Facilitator, start: datetime) -> None:
+    """A booking as the booking service leaves it: under the facilitator's current rules."""
+    session.refresh(facilitator)
+    _book(session, facilitator, start)
+    booking = session.scalars(
+        select(Booking).where(Booking.facilitator_id == facilitator.id, Booking.starts_at == start)
+    ).one()
+    booking.rules_version = facilitator.rules_version
+    session.flush()
+
+
+def test_a_day_counts_as_full_only_when_every_facilitator_is(
+    kvo_session: Session, add_facilitator: AddFacilitator, kvo_settings: Settings
+) -> None:
+    a, b = add_facilitator(end=time(11)), add_facilitator(end=time(11))  # two slots a day each
+    days, day = [], date(2026, 11, 30)
+    while len(days) < 10:
+        day = next_working_day(day)
+        days.append(day)  # 1 to 14 December
+    for d in days:  # A: fully booked for two weeks
+        for hour in (9, 10):
+            _claim(kvo_session, a, local(d.year, d.month, d.day, hour))
+    for d in days[:6]:  # B: fully booked up to Tuesday 8 December
+        for hour in (9, 10):
+            _claim(kvo_session, b, local(d.year, d.month, d.day, hour))
+    # 7 and 8 December are counted as full and skipped; on the 9th A is full but B is not.
+    slots = free_slots(kvo_session, ZWB, MONDAY, count=3, settings=kvo_settings)
+    assert [s.starts_at for s in slots] == [
+        local(2026, 12, 9, 9),
+        local(2026, 12, 9, 10),
+        local(2026, 12, 10, 9),
+    ]
