@@ -19,7 +19,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import delete, func, select, union_all
+from sqlalchemy import Select, bindparam, delete, func, select, union_all
 from sqlalchemy.orm import Session
 
 from kvo.models import (
@@ -28,6 +28,7 @@ from kvo.models import (
     Booking,
     ContactArea,
     Facilitator,
+    UTCDateTime,
     bump_rules_version,
 )
 from kvo.settings import Settings, get_settings
@@ -127,18 +128,61 @@ class _Rule:
     slot_minutes: int
 
 
-def _rules(session: Session, contact_area: ContactArea) -> list[_Rule]:
-    rows = session.execute(
-        select(
-            AvailabilityRule.facilitator_id,
-            AvailabilityRule.weekday,
-            AvailabilityRule.start_time,
-            AvailabilityRule.end_time,
-            AvailabilityRule.slot_minutes,
-        )
-        .join(Facilitator, Facilitator.id == AvailabilityRule.facilitator_id)
-        .where(Facilitator.contact_area == contact_area, Facilitator.active.is_(True))
+# The statements of the search are built once and run with parameters: building and keying a
+# statement costs more Python time than the small queries themselves take.
+_RULES = (
+    select(
+        AvailabilityRule.facilitator_id,
+        AvailabilityRule.weekday,
+        AvailabilityRule.start_time,
+        AvailabilityRule.end_time,
+        AvailabilityRule.slot_minutes,
     )
+    .join(Facilitator, Facilitator.id == AvailabilityRule.facilitator_id)
+    .where(
+        Facilitator.contact_area == bindparam("area"),
+        Facilitator.active.is_(True),
+    )
+)
+_BUSY = union_all(
+    select(Booking.facilitator_id, Booking.starts_at, Booking.ends_at).where(
+        Booking.facilitator_id.in_(bindparam("ids", expanding=True)),
+        Booking.starts_at < bindparam("end", type_=UTCDateTime()),
+        Booking.ends_at > bindparam("start", type_=UTCDateTime()),
+    ),
+    select(BlockedPeriod.facilitator_id, BlockedPeriod.starts_at, BlockedPeriod.ends_at).where(
+        BlockedPeriod.facilitator_id.in_(bindparam("ids", expanding=True)),
+        BlockedPeriod.starts_at < bindparam("end", type_=UTCDateTime()),
+        BlockedPeriod.ends_at > bindparam("start", type_=UTCDateTime()),
+    ),
+)
+
+
+@lru_cache(maxsize=4)
+def _booked_per_day_statement(dialect: str) -> Select[tuple[str, int]]:
+    if dialect == "sqlite":
+        # UTCDateTime stores naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff" on SQLite.
+        day = func.substr(Booking.starts_at, 1, 10)
+    else:
+        day = func.to_char(func.timezone("UTC", Booking.starts_at), "YYYY-MM-DD")
+    return (
+        select(day, func.count())
+        .join(
+            Facilitator,
+            (Facilitator.id == Booking.facilitator_id)
+            & (Facilitator.rules_version == Booking.rules_version),
+        )
+        .where(
+            Booking.facilitator_id.in_(bindparam("ids", expanding=True)),
+            Booking.starts_at >= bindparam("start", type_=UTCDateTime()),
+            Booking.starts_at < bindparam("end", type_=UTCDateTime()),
+        )
+        .group_by(day)
+    )
+
+
+def _rules(session: Session, contact_area: ContactArea) -> list[_Rule]:
+    rows = session.connection().execute(_RULES, {"area": contact_area}).all()
     return [_Rule(*row) for row in rows]
 
 
@@ -172,31 +216,13 @@ def _booked_per_day(
     """
     if not facilitator_ids:
         return {}
-    if session.get_bind().dialect.name == "sqlite":
-        # UTCDateTime stores naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff" on SQLite.
-        day = func.substr(Booking.starts_at, 1, 10)
-    else:
-        day = func.to_char(func.timezone("UTC", Booking.starts_at), "YYYY-MM-DD")
-    start = _local(first, time(0), tz)
-    end = _local(last + timedelta(days=1), time(0), tz)
-    rows = (
-        session.connection()
-        .execute(
-            select(day, func.count())
-            .join(
-                Facilitator,
-                (Facilitator.id == Booking.facilitator_id)
-                & (Facilitator.rules_version == Booking.rules_version),
-            )
-            .where(
-                Booking.facilitator_id.in_(facilitator_ids),
-                Booking.starts_at >= start,
-                Booking.starts_at < end,
-            )
-            .group_by(day)
-        )
-        .all()
-    )
+    statement = _booked_per_day_statement(session.get_bind().dialect.name)
+    parameters = {
+        "ids": list(facilitator_ids),
+        "start": _local(first, time(0), tz),
+        "end": _local(last + timedelta(days=1), time(0), tz),
+    }
+    rows = session.connection().execute(statement, parameters).all()
     return {str(bucket): n for bucket, n in rows}
 
 
@@ -236,22 +262,10 @@ class _Busy:
         self, session: Session, facilitator_ids: Sequence[int], start: datetime, end: datetime
     ) -> None:
         intervals: dict[int, list[tuple[datetime, datetime]]] = {}
-        bookings = select(Booking.facilitator_id, Booking.starts_at, Booking.ends_at).where(
-            Booking.facilitator_id.in_(facilitator_ids),
-            Booking.starts_at < end,
-            Booking.ends_at > start,
-        )
-        blocks = select(
-            BlockedPeriod.facilitator_id, BlockedPeriod.starts_at, BlockedPeriod.ends_at
-        ).where(
-            BlockedPeriod.facilitator_id.in_(facilitator_ids),
-            BlockedPeriod.starts_at < end,
-            BlockedPeriod.ends_at > start,
-        )
-        # One round trip for both; Core execution gives plain rows without the ORM's
-        # per-row bookkeeping.
+        # One round trip for bookings and blocked periods; Core rows, no ORM bookkeeping.
+        parameters = {"ids": list(facilitator_ids), "start": start, "end": end}
         for facilitator_id, busy_start, busy_end in (
-            session.connection().execute(union_all(bookings, blocks)).all()
+            session.connection().execute(_BUSY, parameters).all()
         ):
             intervals.setdefault(facilitator_id, []).append((busy_start, busy_end))
         # Per facilitator: interval starts in order, and the latest end among the first i+1
