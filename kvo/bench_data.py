@@ -20,6 +20,7 @@ from kvo.db_purpose import require_demo_database
 from kvo.models import (
     Area,
     AreaKind,
+    ContactArea,
     ConvenantSignature,
     Facilitator,
     PhaseEvent,
@@ -65,7 +66,7 @@ def _ensure_support_rows(session: Session) -> tuple[list[int], list[int]]:
                     "kind": kinds[i % len(kinds)],
                     "municipality": f"Benchmarkgemeente {i % 60:02d}",
                     "province": provinces[i % len(provinces)],
-                    "pvo_region": "Benchmark",
+                    "contact_area": list(ContactArea)[i % len(ContactArea)],
                 }
                 for i in range(_AREAS)
             ],
@@ -84,7 +85,7 @@ def _ensure_support_rows(session: Session) -> tuple[list[int], list[int]]:
             [
                 {
                     "name": f"Benchmark Begeleider {i:02d}",
-                    "region": "Benchmark",
+                    "contact_area": list(ContactArea)[i % len(ContactArea)],
                     "email": f"bench-{i:02d}@example.org",
                 }
                 for i in range(_FACILITATORS)
@@ -160,13 +161,14 @@ def generate_bench_data(
     for batch in _batches(start, count):
         rows = [_trajectory_row(i, rng, area_ids, facilitator_ids, code_hash) for i in batch]
         session.execute(insert(Trajectory), rows)
-        ids = dict(
-            session.execute(
+        ids: dict[str, int] = {
+            reference: trajectory_id
+            for reference, trajectory_id in session.execute(
                 select(Trajectory.reference, Trajectory.id).where(
                     Trajectory.reference.in_([row["reference"] for row in rows])
                 )
-            ).all()
-        )
+            )
+        }
         events, signatures = [], []
         for row in rows:
             trajectory_id = ids[row["reference"]]

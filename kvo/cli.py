@@ -3,14 +3,19 @@
 Expected problems (database unreachable, unknown reference, schema not yet
 migrated, not a demo database) end with a one-line message and exit code 1,
 never a traceback. Access codes are printed only by ``access-code rotate``,
-once, to stdout.
+once, to stdout. Personal data of leads is printed only by ``leads show`` and
+``leads export``.
 """
 
 from __future__ import annotations
 
+import enum
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,7 +28,24 @@ from kvo.bench_data import generate_bench_data
 from kvo.db import StoreUnavailable, make_engine, safe_url, session_scope
 from kvo.demo_data import load_demo_data
 from kvo.errors import InvalidReference, NotADemoDatabase, RealDataPresent, UnknownReference
-from kvo.settings import Settings
+from kvo.lead_status import LABELS, parse_status
+from kvo.leads import (
+    SORT_FIELDS,
+    Erased,
+    LeadQuery,
+    TransitionRefused,
+    change_status,
+    erase_lead_personal_data,
+    find_lead_id,
+    get_lead,
+    iter_leads_csv,
+    list_leads,
+    purge_expired,
+)
+from kvo.mail import DeliveryReport, mail_overview, run_worker
+from kvo.mail_sink import start_sink
+from kvo.models import AreaKind, ContactArea, LeadKind, LeadStatus
+from kvo.settings import REPO_ROOT, Settings
 from kvo.timeutil import utc_now
 from kvo.trajectory_admin import rotate_access_code
 
@@ -409,3 +431,403 @@ def _purge_store(
         f" {_count(days, 'dag', 'dagen')} verwijderd ({result.events} events)."
     )
     return purged
+
+
+# --- intake: leads and mail ------------------------------------------------------------
+
+leads_app = typer.Typer(
+    help="Intake-leads: boekingen en terugbelverzoeken uit de chat.", no_args_is_help=True
+)
+mail_app = typer.Typer(
+    help="Meldingen per e-mail: worker, lokale SMTP-sink, status.", no_args_is_help=True
+)
+app.add_typer(leads_app, name="leads")
+app.add_typer(mail_app, name="mail")
+
+_CONTACT_AREA_CODES = {area.code: area for area in ContactArea}
+
+
+def _choices[T](
+    values: list[str] | None, parse: Callable[[str], T | None], what: str
+) -> tuple[T, ...]:
+    parsed = []
+    for value in values or []:
+        item = parse(value)
+        if item is None:
+            raise _fail(f"onbekende {what}: {value}.")
+        parsed.append(item)
+    return tuple(parsed)
+
+
+def _lead_query(
+    status: list[str] | None,
+    kind: list[str] | None,
+    contact_area: list[str] | None,
+    area_kind: list[str] | None,
+    created_from: str | None,
+    created_to: str | None,
+    sort: str,
+    ascending: bool,
+    page: int = 1,
+    page_size: int = 50,
+) -> LeadQuery:
+    def parse_date(text: str | None) -> date | None:
+        if text is None:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise _fail(f"ongeldige datum {text}; gebruik JJJJ-MM-DD.") from None
+
+    if sort not in SORT_FIELDS:
+        raise _fail(f"onbekende sortering {sort}; kies uit {', '.join(SORT_FIELDS)}.")
+    return LeadQuery(
+        statuses=_choices(status, parse_status, "status"),
+        kinds=_choices(kind, _parse_enum(LeadKind), "soort"),
+        contact_areas=_choices(contact_area, _CONTACT_AREA_CODES.get, "contactgebied"),
+        area_kinds=_choices(area_kind, _parse_enum(AreaKind), "soort gebied"),
+        created_from=parse_date(created_from),
+        created_to=parse_date(created_to),
+        sort=sort,
+        descending=not ascending,
+        page=page,
+        page_size=page_size,
+    )
+
+
+def _parse_enum[E: enum.Enum](enum_cls: type[E]) -> Callable[[str], E | None]:
+    def parse(text: str) -> E | None:
+        try:
+            return enum_cls(text.strip().lower())
+        except ValueError:
+            return None
+
+    return parse
+
+
+StatusOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--status", help="nieuw, in_behandeling, gepland, afgerond, afgewezen, geannuleerd."
+    ),
+]
+KindOption = Annotated[list[str] | None, typer.Option("--soort", help="intake of terugbelverzoek.")]
+AreaOption = Annotated[
+    list[str] | None,
+    typer.Option("--contactgebied", help="zwb (Zeeland en West-Brabant) of ob (Oost-Brabant)."),
+]
+AreaKindOption = Annotated[
+    list[str] | None,
+    typer.Option("--soort-gebied", help="winkelgebied, bedrijventerrein of buitengebied."),
+]
+FromOption = Annotated[str | None, typer.Option("--van", help="Aangemaakt vanaf (JJJJ-MM-DD).")]
+ToOption = Annotated[str | None, typer.Option("--tot", help="Aangemaakt tot en met (JJJJ-MM-DD).")]
+SortOption = Annotated[
+    str, typer.Option("--sorteer", help="created_at, slot_start, status, kind, contact_area, ...")
+]
+AscOption = Annotated[bool, typer.Option("--oplopend", help="Oudste eerst (standaard nieuwste).")]
+
+
+def _local_or_dash(moment: datetime | None, settings: Settings) -> str:
+    return _local(moment, settings) if moment else "-"
+
+
+def _lead_id(session: Session, text: str) -> int:
+    lead_id = find_lead_id(session, text)
+    if lead_id is None:
+        raise _fail(f"geen lead gevonden voor {text}.")
+    return lead_id
+
+
+@leads_app.command("list")
+def leads_list(
+    status: StatusOption = None,
+    kind: KindOption = None,
+    contact_area: AreaOption = None,
+    area_kind: AreaKindOption = None,
+    created_from: FromOption = None,
+    created_to: ToOption = None,
+    sort: SortOption = "created_at",
+    ascending: AscOption = False,
+    page: Annotated[int, typer.Option("--pagina", min=1)] = 1,
+    page_size: Annotated[int, typer.Option("--per-pagina", min=1, max=500)] = 50,
+) -> None:
+    """Toon leads (zonder persoonsgegevens; nieuwste eerst)."""
+    settings = _settings()
+    query = _lead_query(
+        status, kind, contact_area, area_kind, created_from, created_to, sort, ascending, page,
+        page_size,
+    )  # fmt: skip
+    with _expected_errors(settings), _engine(settings) as engine:
+        _require_current_schema(engine)
+        with session_scope(engine) as session:
+            result = list_leads(session, query, settings=settings)
+    typer.echo(
+        f"{'id':>5}  {'referentie':<10}  {'soort':<15}  {'status':<14}  {'aangemaakt':<16}  "
+        f"{'contactgebied':<23}  {'gemeente':<20}  afspraak"
+    )
+    for row in result.items:
+        flags = " [mail mislukt]" if row.mail_failed else ""
+        flags += " [gewist]" if row.erased else ""
+        typer.echo(
+            f"{row.id:>5}  {row.reference:<10}  {row.kind:<15}  {row.status:<14}  "
+            f"{_local_or_dash(row.created_at, settings):<16}  {row.contact_area or '-':<23}  "
+            f"{(row.municipality or '-')[:20]:<20}  {_local_or_dash(row.slot_start, settings)}{flags}"
+        )
+    last = (result.total + result.page_size - 1) // result.page_size or 1
+    typer.echo(f"{result.total} leads; pagina {result.page} van {last}.", err=True)
+
+
+@leads_app.command("show")
+def leads_show(
+    lead: Annotated[str, typer.Argument(help="Referentie (INT-XXXXXX) of id.")],
+) -> None:
+    """Toon één lead met alle gegevens, ook persoonsgegevens."""
+    settings = _settings()
+    with _expected_errors(settings), _engine(settings) as engine:
+        _require_current_schema(engine)
+        with session_scope(engine) as session:
+            detail = get_lead(session, _lead_id(session, lead))
+    assert detail is not None
+    row = detail.row
+    lines = [
+        ("Referentie", row.reference),
+        ("Id", str(row.id)),
+        ("Soort", row.kind),
+        ("Status", LABELS[LeadStatus(row.status)]),
+        ("Aangemaakt", _local_or_dash(row.created_at, settings)),
+        ("Contactgebied", row.contact_area),
+        ("Gemeente", row.municipality),
+        ("Gebied", row.area_name),
+        ("Soort gebied", row.area_kind),
+        ("Rol", row.role),
+        ("Naam", row.name),
+        ("Organisatie", row.organisation),
+        ("E-mailadres", detail.email),
+        ("Telefoonnummer", detail.phone_display or None),
+        ("Omschrijving", detail.description),
+        ("Afspraak", f"{_local_or_dash(row.slot_start, settings)} - {_local_or_dash(row.slot_end, settings)}"
+         if row.slot_start else None),
+        ("Procesbegeleider", row.facilitator_name),
+        ("Toestemming", _local_or_dash(detail.consent_at, settings)),
+        ("Gesprek", detail.conversation_id),
+        ("Gewist", _local_or_dash(detail.erased_at, settings) if detail.erased_at else None),
+        ("Volgende status", ", ".join(detail.allowed_statuses) or "geen (afgesloten)"),
+    ]  # fmt: skip
+    for label, value in lines:
+        if value:
+            typer.echo(f"{label + ':':<18}{value}")
+    typer.echo("Geschiedenis:")
+    for event in detail.events:
+        change = f" {event.from_status or ''} -> {event.to_status}" if event.to_status else ""
+        typer.echo(
+            f"  {_local_or_dash(event.occurred_at, settings)}  {event.event}{change}  ({event.actor or '-'})"
+        )
+    typer.echo("Meldingen:")
+    for mail in detail.deliveries:
+        error = f", laatste fout {mail.last_error}" if mail.last_error else ""
+        typer.echo(f"  {mail.kind:<22} {mail.status:<10} pogingen {mail.attempts}{error}")
+
+
+@leads_app.command("export")
+def leads_export(
+    output: Annotated[
+        Path | None, typer.Option("--uitvoer", help="CSV-bestand; standaard naar stdout.")
+    ] = None,
+    status: StatusOption = None,
+    kind: KindOption = None,
+    contact_area: AreaOption = None,
+    area_kind: AreaKindOption = None,
+    created_from: FromOption = None,
+    created_to: ToOption = None,
+    sort: SortOption = "created_at",
+    ascending: AscOption = False,
+) -> None:
+    """Exporteer de (gefilterde) leads als CSV, met persoonsgegevens."""
+    settings = _settings()
+    query = _lead_query(
+        status, kind, contact_area, area_kind, created_from, created_to, sort, ascending
+    )
+    with _expected_errors(settings), _engine(settings) as engine:
+        _require_current_schema(engine)
+        with session_scope(engine) as session:
+            if output is None:
+                for chunk in iter_leads_csv(session, query, settings=settings):
+                    typer.echo(chunk, nl=False)
+                return
+            try:
+                with output.open("w", encoding="utf-8", newline="") as handle:
+                    for chunk in iter_leads_csv(session, query, settings=settings):
+                        handle.write(chunk)
+            except OSError as error:
+                raise _fail(f"kan {output} niet schrijven ({error.strerror}).") from None
+    typer.echo(f"Export geschreven naar {output}.", err=True)
+
+
+@leads_app.command("status")
+def leads_status(
+    lead: Annotated[str, typer.Argument(help="Referentie (INT-XXXXXX) of id.")],
+    status: Annotated[str, typer.Argument(help="Nieuwe status, bijv. in_behandeling.")],
+    actor: Annotated[str, typer.Option("--door", help="Wie de wijziging doet.")] = "beheerder",
+) -> None:
+    """Zet een lead in een volgende status (volgens de vaste volgorde)."""
+    settings = _settings()
+    wanted = parse_status(status)
+    if wanted is None:
+        raise _fail(f"onbekende status {status}.")
+    with _expected_errors(settings), _engine(settings) as engine:
+        _require_current_schema(engine)
+        with session_scope(engine) as session:
+            outcome = change_status(
+                session, _lead_id(session, lead), wanted, actor, settings=settings
+            )
+    if isinstance(outcome, TransitionRefused):
+        allowed = ", ".join(outcome.allowed) or "geen"
+        raise _fail(f"van {outcome.current} naar {outcome.wanted} mag niet; wel: {allowed}.")
+    typer.echo(f"Status gewijzigd: {outcome.from_status} -> {outcome.to_status}.")  # type: ignore[union-attr]
+
+
+@leads_app.command("erase")
+def leads_erase(
+    lead: Annotated[str, typer.Argument(help="Referentie (INT-XXXXXX) of id.")],
+    confirm: Annotated[bool, typer.Option("--ja", help="Bevestig het wissen.")] = False,
+    actor: Annotated[str, typer.Option("--door", help="Wie het verzoek uitvoert.")] = "beheerder",
+) -> None:
+    """Wis de persoonsgegevens van een lead (AVG-verzoek); een anonieme regel blijft."""
+    if not confirm:
+        raise _fail("wissen kan niet ongedaan worden; voeg --ja toe om te bevestigen.")
+    settings = _settings()
+    with _expected_errors(settings), _engine(settings) as engine:
+        _require_current_schema(engine)
+        with session_scope(engine) as session:
+            outcome = erase_lead_personal_data(
+                session, _lead_id(session, lead), actor, settings=settings
+            )
+    assert isinstance(outcome, Erased)
+    if outcome.already:
+        typer.echo("Deze lead was al gewist.")
+        return
+    typer.echo("Persoonsgegevens gewist; een anonieme regel blijft bewaard.")
+    if outcome.conversation_id:
+        typer.echo(
+            f"Verwijder ook dit gesprek uit de tracker store van Rasa: {outcome.conversation_id}"
+        )
+
+
+@leads_app.command("purge")
+def leads_purge() -> None:
+    """Pas de bewaartermijn toe (PVO_LEAD_RETENTION_MONTHS, standaard 12 maanden)."""
+    settings = _settings()
+    with _expected_errors(settings), _engine(settings) as engine:
+        _require_current_schema(engine)
+        with session_scope(engine) as session:
+            result = purge_expired(session, settings=settings)
+    typer.echo(
+        f"Bewaartermijn {settings.lead_retention_months} maanden: {result.erased} leads gewist, "
+        f"{result.drafts} verlopen concepten en {result.mails} oude meldingen verwijderd."
+    )
+    if result.conversation_ids:
+        typer.echo("Verwijder ook deze gesprekken uit de tracker store van Rasa:", err=True)
+        for conversation_id in result.conversation_ids:
+            typer.echo(conversation_id)
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT: honcho and Ctrl-C stop the loops cleanly."""
+    stop = threading.Event()
+
+    def handler(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handler)
+    return stop
+
+
+def _report_line(report: DeliveryReport) -> str:
+    return (
+        f"Mail: {report.sent} verstuurd, {report.retried} later opnieuw, "
+        f"{report.failed} mislukt, {report.dropped} vervallen."
+    )
+
+
+@mail_app.command("worker")
+def mail_worker(
+    once: Annotated[bool, typer.Option("--once", help="Verstuur wat klaarstaat en stop.")] = False,
+) -> None:
+    """Verstuur de meldingen uit de outbox (blijft draaien tot Ctrl-C)."""
+    settings = _settings()
+    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    with _expected_errors(settings), _engine(settings) as engine:
+        _require_current_schema(engine)
+        if once:
+            report = run_worker(engine, settings=settings, once=True)
+            typer.echo(_report_line(report))
+            return
+        typer.echo(f"Mailworker gestart (SMTP {where}); stoppen met Ctrl-C.", err=True)
+        run_worker(
+            engine,
+            settings=settings,
+            stop=_stop_on_signals(),
+            on_report=lambda report: typer.echo(_report_line(report), err=True),
+        )
+        typer.echo("Mailworker gestopt.", err=True)
+
+
+@mail_app.command("sink")
+def mail_sink(
+    host: Annotated[str | None, typer.Option("--host", help="Standaard PVO_SMTP_HOST.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Standaard PVO_SMTP_PORT.")] = None,
+    directory: Annotated[
+        Path | None, typer.Option("--map", help="Standaard PVO_MAIL_SINK_DIR (var/mail).")
+    ] = None,
+) -> None:
+    """Lokale SMTP-server die elke mail als .eml-bestand bewaart (voor make run)."""
+    settings = _settings()
+    host = host or settings.smtp_host
+    port = port or settings.smtp_port
+    folder = directory or settings.mail_sink_dir
+    shown = _shown_path(folder)
+
+    def saved(path: Path) -> None:
+        typer.echo(f"Mail opgeslagen: {_shown_path(path)}", err=True)
+
+    try:
+        controller = start_sink(folder, host, port, on_saved=saved)
+    except (OSError, RuntimeError) as error:
+        raise _fail(f"kan niet luisteren op {host}:{port} ({type(error).__name__}).") from None
+    typer.echo(f"SMTP-sink luistert op {host}:{port}; mails komen in {shown}/", err=True)
+    try:
+        _stop_on_signals().wait()
+    finally:
+        controller.stop()
+        typer.echo("SMTP-sink gestopt.", err=True)
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+@mail_app.command("status")
+def mail_status() -> None:
+    """Toon hoeveel meldingen wachten, verstuurd of mislukt zijn (zonder inhoud)."""
+    settings = _settings()
+    with _expected_errors(settings), _engine(settings) as engine:
+        _require_current_schema(engine)
+        with session_scope(engine) as session:
+            overview = mail_overview(session)
+    counts = overview.counts
+    typer.echo(
+        f"Wachtend: {counts['pending']}, verstuurd: {counts['sent']}, "
+        f"mislukt: {counts['failed']}, vervallen: {counts['cancelled']}."
+    )
+    if overview.oldest_due is not None:
+        typer.echo(f"Eerstvolgende poging: {_local_or_dash(overview.oldest_due, settings)}.")
+    for row in overview.failed:
+        typer.echo(
+            f"  mislukt: melding {row.id} ({row.kind}) voor {row.reference}, "
+            f"{row.attempts} pogingen, laatste fout {row.last_error or '-'}"
+        )

@@ -68,11 +68,17 @@ def _sqlite_pragmas(timeout_ms: int, wal: bool) -> Any:
     return on_connect
 
 
-def make_engine(url: str | URL | None = None, settings: Settings | None = None) -> Engine:
+def make_engine(
+    url: str | URL | None = None,
+    settings: Settings | None = None,
+    *,
+    pool_size: int | None = None,
+) -> Engine:
     """Create an engine configured for the backend (SQLite or PostgreSQL).
 
     ``hide_parameters`` keeps bound values (personal data, keys) out of error
-    messages and logs; only the SQL text appears there.
+    messages and logs; only the SQL text appears there. ``pool_size`` (PostgreSQL)
+    is for load tests that need one connection per concurrent client.
     """
     settings = settings or get_settings()
     parsed = normalize_database_url(url if url is not None else settings.database_url)
@@ -92,12 +98,14 @@ def make_engine(url: str | URL | None = None, settings: Settings | None = None) 
             "connect_timeout": max(1, math.ceil(timeout)),
             "options": f"-c statement_timeout={int(timeout * 1000):d}",
         }
+        pool_args = {"pool_size": pool_size} if pool_size else {}
         return create_engine(
             parsed,
             connect_args=connect_args,
             pool_pre_ping=True,
             pool_timeout=timeout,
             hide_parameters=True,
+            **pool_args,
         )
 
     raise ValueError(f"unsupported database backend: {backend}")

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Table, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from kvo.errors import NotADemoDatabase, RealDataPresent
-from kvo.models import Area, Base, Facilitator, KvoMeta, Trajectory
+from kvo.models import Area, AvailabilityRule, Base, Facilitator, KvoMeta, Trajectory
 
 PURPOSE_KEY = "purpose"
 DEMO = "demo"
@@ -81,17 +81,17 @@ def real_data_rows(session: Session) -> int:
     )
     count += _scalar_count(session, Area, not_(or_(demo_area, bench_area)))
     demo_emails = [facilitator.email for facilitator in DEMO_FACILITATORS]
-    count += _scalar_count(
-        session,
-        Facilitator,
-        not_(
-            or_(
-                Facilitator.email.in_(demo_emails),
-                Facilitator.email.like(BENCH_FACILITATOR_EMAILS),
-            )
-        ),
+    generated_facilitator = or_(
+        Facilitator.email.in_(demo_emails),
+        Facilitator.email.like(BENCH_FACILITATOR_EMAILS),
     )
-    known = {"areas", "facilitators", "trajectories", *_NOT_DATA}
+    count += _scalar_count(session, Facilitator, not_(generated_facilitator))
+    # The demo facilitators' weekly intake hours come with them.
+    generated_ids = select(Facilitator.id).where(generated_facilitator)
+    count += _scalar_count(
+        session, AvailabilityRule, AvailabilityRule.facilitator_id.not_in(generated_ids)
+    )
+    known = {"areas", "facilitators", "trajectories", "availability_rules", *_NOT_DATA}
     for table in Base.metadata.sorted_tables:
         # Tables of later features (leads, users, ...): any row there is real data.
         if table.name not in known:

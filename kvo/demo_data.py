@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +24,8 @@ from kvo.db_purpose import require_demo_database
 from kvo.models import (
     Area,
     AreaKind,
+    AvailabilityRule,
+    ContactArea,
     ConvenantSignature,
     Facilitator,
     PhaseEvent,
@@ -40,18 +42,53 @@ CERTIFICATE_YEARS = 3
 # --- facilitators (invented people) -------------------------------------------------
 
 
+# A weekly block of intake slots: (weekday Monday=0, start, end); 60-minute slots.
+WeeklyBlock = tuple[int, time, time]
+_MON, _TUE, _WED, _THU, _FRI = range(5)
+_MORNING = (time(9), time(12))
+_AFTERNOON = (time(13), time(16))
+
+
 @dataclass(frozen=True)
 class DemoFacilitator:
     name: str
-    region: str
+    contact_area: ContactArea
     email: str
+    # Every working day has blocks in each contact area, so `make run` can always book.
+    weekly: tuple[WeeklyBlock, ...] = ()
 
 
-FENNA = DemoFacilitator("Fenna Fictief", "West-Brabant", "fenna.fictief@example.org")
-JOOST = DemoFacilitator("Joost Voorbeeld", "Midden-Brabant", "joost.voorbeeld@example.org")
-MILA = DemoFacilitator("Mila Demo", "Noordoost-Brabant", "mila.demo@example.org")
-SANNE = DemoFacilitator("Sanne Testmans", "Zuidoost-Brabant", "sanne.testmans@example.org")
-RUBEN = DemoFacilitator("Ruben Proefmans", "Zeeland", "ruben.proefmans@example.org")
+_ZWB_AREA, _OB_AREA = ContactArea.ZEELAND_WEST_BRABANT, ContactArea.OOST_BRABANT
+FENNA = DemoFacilitator(
+    "Fenna Fictief",
+    _ZWB_AREA,
+    "fenna.fictief@example.org",
+    ((_MON, *_MORNING), (_WED, *_MORNING), (_THU, *_AFTERNOON)),
+)
+JOOST = DemoFacilitator(
+    "Joost Voorbeeld",
+    _ZWB_AREA,
+    "joost.voorbeeld@example.org",
+    ((_TUE, *_MORNING), (_THU, *_MORNING), (_FRI, *_AFTERNOON)),
+)
+MILA = DemoFacilitator(
+    "Mila Demo",
+    _OB_AREA,
+    "mila.demo@example.org",
+    ((_MON, *_MORNING), (_WED, *_AFTERNOON), (_FRI, *_MORNING)),
+)
+SANNE = DemoFacilitator(
+    "Sanne Testmans",
+    _OB_AREA,
+    "sanne.testmans@example.org",
+    ((_TUE, *_AFTERNOON), (_THU, *_MORNING), (_FRI, *_AFTERNOON)),
+)
+RUBEN = DemoFacilitator(
+    "Ruben Proefmans",
+    _ZWB_AREA,
+    "ruben.proefmans@example.org",
+    ((_MON, *_AFTERNOON), (_TUE, *_AFTERNOON), (_FRI, *_MORNING)),
+)
 
 DEMO_FACILITATORS: tuple[DemoFacilitator, ...] = (FENNA, JOOST, MILA, SANNE, RUBEN)
 
@@ -79,7 +116,7 @@ class DemoTrajectory:
     area_kind: AreaKind
     municipality: str
     province: Province
-    pvo_region: str
+    contact_area: ContactArea
     kind: TrajectoryKind
     target_stars: int
     # Start of each phase reached so far (phase 1 first); length = current phase.
@@ -105,13 +142,11 @@ class DemoTrajectory:
         return len(self.phase_starts)
 
 
-_WB, _MB, _NOB, _ZOB, _ZL = (
-    "West-Brabant",
-    "Midden-Brabant",
-    "Noordoost-Brabant",
-    "Zuidoost-Brabant",
-    "Zeeland",
-)
+# The former five regions, kept as names for readability: West-Brabant, Midden-Brabant
+# (Hart van Brabant) and Zeeland form the contact area "Zeeland en West-Brabant";
+# Noordoost- and Zuidoost-Brabant form "Oost-Brabant".
+_WB = _MB = _ZL = ContactArea.ZEELAND_WEST_BRABANT
+_NOB = _ZOB = ContactArea.OOST_BRABANT
 _FIRST, _RECERT = TrajectoryKind.FIRST_CERTIFICATION, TrajectoryKind.RECERTIFICATION
 _SHOP, _PARK, _RURAL = AreaKind.WINKELGEBIED, AreaKind.BEDRIJVENTERREIN, AreaKind.BUITENGEBIED
 _NB, _ZE = Province.NOORD_BRABANT, Province.ZEELAND
@@ -126,7 +161,7 @@ DEMO_TRAJECTORIES: tuple[DemoTrajectory, ...] = (
         area_kind=_PARK,
         municipality="'s-Hertogenbosch",
         province=_NB,
-        pvo_region=_NOB,
+        contact_area=_NOB,
         kind=_FIRST,
         target_stars=1,
         phase_starts=(-45,),
@@ -146,7 +181,7 @@ DEMO_TRAJECTORIES: tuple[DemoTrajectory, ...] = (
         area_kind=_RURAL,
         municipality="Goes",
         province=_ZE,
-        pvo_region=_ZL,
+        contact_area=_ZL,
         kind=_FIRST,
         target_stars=1,
         phase_starts=(-12,),
@@ -170,7 +205,7 @@ DEMO_TRAJECTORIES: tuple[DemoTrajectory, ...] = (
         area_kind=_SHOP,
         municipality="Breda",
         province=_NB,
-        pvo_region=_WB,
+        contact_area=_WB,
         kind=_RECERT,
         target_stars=3,
         phase_starts=(-150, -60),
@@ -192,7 +227,7 @@ DEMO_TRAJECTORIES: tuple[DemoTrajectory, ...] = (
         area_kind=_RURAL,
         municipality="Hulst",
         province=_ZE,
-        pvo_region=_ZL,
+        contact_area=_ZL,
         kind=_FIRST,
         target_stars=1,
         phase_starts=(-130, -20),
@@ -214,7 +249,7 @@ DEMO_TRAJECTORIES: tuple[DemoTrajectory, ...] = (
         area_kind=_SHOP,
         municipality="Middelburg",
         province=_ZE,
-        pvo_region=_ZL,
+        contact_area=_ZL,
         kind=_RECERT,
         target_stars=3,
         phase_starts=(-170, -75),
@@ -237,7 +272,7 @@ DEMO_TRAJECTORIES: tuple[DemoTrajectory, ...] = (
         area_kind=_PARK,
         municipality="Eindhoven",
         province=_NB,
-        pvo_region=_ZOB,
+        contact_area=_ZOB,
         kind=_FIRST,
         target_stars=1,
         phase_starts=(-260, -170, -40),
@@ -259,7 +294,7 @@ DEMO_TRAJECTORIES: tuple[DemoTrajectory, ...] = (
         area_kind=_PARK,
         municipality="Roosendaal",
         province=_NB,
-        pvo_region=_WB,
+        contact_area=_WB,
         kind=_RECERT,
         target_stars=2,
         phase_starts=(-200, -130, -30),
@@ -281,7 +316,7 @@ DEMO_TRAJECTORIES: tuple[DemoTrajectory, ...] = (
         area_kind=_SHOP,
         municipality="Vlissingen",
         province=_ZE,
-        pvo_region=_ZL,
+        contact_area=_ZL,
         kind=_FIRST,
         target_stars=1,
         phase_starts=(-240, -150, -15),
@@ -303,9 +338,10 @@ DEMO_TRAJECTORIES: tuple[DemoTrajectory, ...] = (
         area_kind=_SHOP,
         municipality="Terneuzen",
         province=_ZE,
-        pvo_region=_ZL,
+        contact_area=_ZL,
         kind=_RECERT,
-        target_stars=4,
+        # The city centre already holds its fourth star (kvo-facts): this round is for the fifth.
+        target_stars=5,
         phase_starts=(-330, -250, -140, -25),
         entrepreneurs="Ondernemersvereniging Binnenstad Terneuzen",
         police=_ZWB,
@@ -327,7 +363,7 @@ DEMO_TRAJECTORIES: tuple[DemoTrajectory, ...] = (
         area_kind=_SHOP,
         municipality="Helmond",
         province=_NB,
-        pvo_region=_ZOB,
+        contact_area=_ZOB,
         kind=_FIRST,
         target_stars=1,
         phase_starts=(-360, -280, -170, -10),
@@ -350,7 +386,7 @@ DEMO_TRAJECTORIES: tuple[DemoTrajectory, ...] = (
         area_kind=_PARK,
         municipality="Moerdijk",
         province=_NB,
-        pvo_region=_WB,
+        contact_area=_WB,
         kind=_RECERT,
         target_stars=3,
         phase_starts=(-680, -600, -500, -380, -300),
@@ -373,7 +409,7 @@ DEMO_TRAJECTORIES: tuple[DemoTrajectory, ...] = (
         area_kind=_SHOP,
         municipality="Bergen op Zoom",
         province=_NB,
-        pvo_region=_WB,
+        contact_area=_WB,
         kind=_RECERT,
         target_stars=2,
         # Certified 3 years and 40 days ago: the one expired certificate.
@@ -396,7 +432,7 @@ DEMO_TRAJECTORIES: tuple[DemoTrajectory, ...] = (
         area_kind=_PARK,
         municipality="Tilburg",
         province=_NB,
-        pvo_region=_MB,
+        contact_area=_MB,
         kind=_FIRST,
         target_stars=1,
         phase_starts=(-520, -430, -330, -220, -150),
@@ -419,7 +455,7 @@ DEMO_TRAJECTORIES: tuple[DemoTrajectory, ...] = (
         area_kind=_PARK,
         municipality="Oss",
         province=_NB,
-        pvo_region=_NOB,
+        contact_area=_NOB,
         kind=_RECERT,
         target_stars=2,
         phase_starts=(-400, -320, -220, -110, -60),
@@ -533,27 +569,57 @@ def _upsert_facilitators(session: Session, result: DemoLoadResult) -> dict[str, 
     emails = [f.email for f in DEMO_FACILITATORS]
     existing = {
         f.email: f
-        for f in session.scalars(select(Facilitator).where(Facilitator.email.in_(emails)))
+        for f in session.scalars(
+            select(Facilitator)
+            .where(Facilitator.email.in_(emails))
+            .options(selectinload(Facilitator.availability_rules))
+        )
     }
     for demo in DEMO_FACILITATORS:
         row = existing.get(demo.email)
         if row is None:
-            row = Facilitator(email=demo.email, name=demo.name, region=demo.region)
+            row = Facilitator(
+                email=demo.email, name=demo.name, contact_area=demo.contact_area, active=True
+            )
             session.add(row)
             existing[demo.email] = row
+            _sync_rules(row, demo)
             result.created += 1
-        elif _assign(row, {"name": demo.name, "region": demo.region}):
+            continue
+        changed = _assign(row, {"name": demo.name, "contact_area": demo.contact_area})
+        changed |= _assign(row, {"active": True})
+        changed |= _sync_rules(row, demo)
+        if changed:
             result.updated += 1
         else:
             result.unchanged += 1
     return existing
 
 
+def _sync_rules(row: Facilitator, demo: DemoFacilitator) -> bool:
+    """Make the facilitator's weekly rules exactly the demo's; True when anything changed."""
+    wanted = {(weekday, start, end, 60) for weekday, start, end in demo.weekly}
+    changed = False
+    for rule in list(row.availability_rules):
+        key = (rule.weekday, rule.start_time, rule.end_time, rule.slot_minutes)
+        if key in wanted:
+            wanted.discard(key)
+        else:
+            row.availability_rules.remove(rule)
+            changed = True
+    for weekday, start, end, minutes in sorted(wanted):
+        row.availability_rules.append(
+            AvailabilityRule(weekday=weekday, start_time=start, end_time=end, slot_minutes=minutes)
+        )
+        changed = True
+    return changed
+
+
 def _upsert_area(session: Session, demo: DemoTrajectory, result: DemoLoadResult) -> Area:
     area = session.scalars(
         select(Area).where(Area.name == demo.area_name, Area.municipality == demo.municipality)
     ).one_or_none()
-    values = {"kind": demo.area_kind, "province": demo.province, "pvo_region": demo.pvo_region}
+    values = {"kind": demo.area_kind, "province": demo.province, "contact_area": demo.contact_area}
     if area is None:
         area = Area(name=demo.area_name, municipality=demo.municipality, **values)
         session.add(area)

@@ -7,10 +7,13 @@ enums) so that the same migrations run on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import (
+    JSON,
+    Boolean,
     CheckConstraint,
+    Connection,
     Date,
     DateTime,
     Dialect,
@@ -21,11 +24,23 @@ from sqlalchemy import (
     Numeric,
     SmallInteger,
     String,
+    Time,
     UniqueConstraint,
+    event,
     func,
+    true,
+    update,
 )
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Mapper,
+    Session,
+    mapped_column,
+    relationship,
+    validates,
+)
 from sqlalchemy.types import TypeDecorator
 
 from kvo.errors import ReservedReference
@@ -82,6 +97,21 @@ class Province(enum.StrEnum):
     ZEELAND = "Zeeland"
 
 
+class ContactArea(enum.StrEnum):
+    """PVO Brabant-Zeeland's two contact areas; intakes are routed by them.
+
+    Which municipality belongs to which area is data: ``kvo/data/contact_areas.yml``.
+    """
+
+    ZEELAND_WEST_BRABANT = "Zeeland en West-Brabant"
+    OOST_BRABANT = "Oost-Brabant"
+
+    @property
+    def code(self) -> str:
+        """Short code used in setting names (``PVO_STAFF_EMAIL_ZWB``) and file names."""
+        return "zwb" if self is ContactArea.ZEELAND_WEST_BRABANT else "ob"
+
+
 class TrajectoryKind(enum.StrEnum):
     FIRST_CERTIFICATION = "eerste_certificering"
     RECERTIFICATION = "hercertificering"
@@ -125,22 +155,41 @@ class Area(Base):
     kind: Mapped[AreaKind] = mapped_column(_enum_column_type(AreaKind, "area_kind"))
     municipality: Mapped[str] = mapped_column(String(100))
     province: Mapped[Province] = mapped_column(_enum_column_type(Province, "province"))
-    pvo_region: Mapped[str] = mapped_column(String(100))
+    contact_area: Mapped[ContactArea] = mapped_column(
+        _enum_column_type(ContactArea, "contact_area")
+    )
 
     trajectories: Mapped[list[Trajectory]] = relationship(back_populates="area")
 
 
 class Facilitator(TimestampMixin, Base):
-    """A process facilitator (procesbegeleider); later migrations add availability and leads."""
+    """A process facilitator (procesbegeleider) of one contact area.
+
+    Only active facilitators offer intake slots (see ``AvailabilityRule``).
+    """
 
     __tablename__ = "facilitators"
+    __table_args__ = (Index("ix_facilitators_contact_area_active", "contact_area", "active"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    region: Mapped[str] = mapped_column(String(100))
+    contact_area: Mapped[ContactArea] = mapped_column(
+        _enum_column_type(ContactArea, "contact_area")
+    )
     email: Mapped[str] = mapped_column(String(320), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Raised whenever the weekly rules change (see the listeners below): bookings made under
+    # the current rules sit exactly on a current slot, which lets the free-slot search count
+    # instead of load them (kvo/availability.py).
+    rules_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     trajectories: Mapped[list[Trajectory]] = relationship(back_populates="facilitator")
+    availability_rules: Mapped[list[AvailabilityRule]] = relationship(
+        back_populates="facilitator",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="[AvailabilityRule.weekday, AvailabilityRule.start_time]",
+    )
 
 
 class Trajectory(TimestampMixin, Base):
@@ -286,3 +335,288 @@ class KvoMeta(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+# --- intake: availability, leads, bookings, drafts, outbox (migration 0003_intake) ----------
+
+
+class LeadKind(enum.StrEnum):
+    INTAKE = "intake"  # a booked intake with a slot
+    CALLBACK = "terugbelverzoek"  # a callback request, no slot
+
+
+class LeadStatus(enum.StrEnum):
+    """The one lead life cycle; allowed transitions live in ``kvo/lead_status.py``."""
+
+    NIEUW = "nieuw"
+    IN_BEHANDELING = "in_behandeling"
+    GEPLAND = "gepland"
+    AFGEROND = "afgerond"
+    AFGEWEZEN = "afgewezen"
+    GEANNULEERD = "geannuleerd"
+
+
+class LeadRole(enum.StrEnum):
+    """The visitor's role in the area, as the chat offers it (buttons)."""
+
+    ONDERNEMER = "ondernemer"
+    ONDERNEMERSVERENIGING = "ondernemersvereniging"
+    GEMEENTE = "gemeente"
+    POLITIE = "politie"
+    BRANDWEER = "brandweer"
+    PARKMANAGEMENT = "parkmanagement"
+    ANDERS = "anders"
+
+
+class MailKind(enum.StrEnum):
+    """One notification; the template is ``templates/mail/<value>.txt.j2``."""
+
+    STAFF_NEW_BOOKING = "staff_new_booking"
+    STAFF_NEW_CALLBACK = "staff_new_callback"
+    STAFF_CANCELLED = "staff_cancelled"
+    STAFF_MOVED = "staff_moved"
+    VISITOR_BOOKING = "visitor_booking"
+    VISITOR_CALLBACK = "visitor_callback"
+    VISITOR_REMINDER = "visitor_reminder"
+    VISITOR_CANCELLED = "visitor_cancelled"
+    VISITOR_MOVED = "visitor_moved"
+    FACILITATOR_BOOKING = "facilitator_booking"
+    FACILITATOR_REMINDER = "facilitator_reminder"
+    FACILITATOR_CANCELLED = "facilitator_cancelled"
+    FACILITATOR_MOVED = "facilitator_moved"
+
+    @property
+    def recipient(self) -> str:
+        """staff | visitor | facilitator"""
+        return self.value.split("_", 1)[0]
+
+
+class MailStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for its next attempt (or its not-before time)
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the maximum attempts, or no recipient: staff must look
+    CANCELLED = "cancelled"  # no longer relevant (e.g. a reminder of a cancelled intake)
+
+
+class AvailabilityRule(Base):
+    """One weekly block of bookable slots: e.g. Tuesday 09:00-12:00 in 60-minute slots.
+
+    Times are wall-clock times in the settings' time zone (Europe/Amsterdam), so a
+    09:00 slot stays 09:00 across daylight saving changes.
+    """
+
+    __tablename__ = "availability_rules"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("end_time > start_time", name="end_after_start"),
+        CheckConstraint("slot_minutes BETWEEN 15 AND 480", name="slot_minutes_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facilitator_id: Mapped[int] = mapped_column(
+        ForeignKey("facilitators.id", ondelete="CASCADE"), index=True
+    )
+    weekday: Mapped[int] = mapped_column(SmallInteger)  # Monday = 0, as in Python
+    start_time: Mapped[time] = mapped_column(Time())
+    end_time: Mapped[time] = mapped_column(Time())
+    slot_minutes: Mapped[int] = mapped_column(SmallInteger, default=60, server_default="60")
+
+    facilitator: Mapped[Facilitator] = relationship(back_populates="availability_rules")
+
+
+class BlockedPeriod(Base):
+    """A period in which a facilitator takes no intakes (leave, training, ...)."""
+
+    __tablename__ = "blocked_periods"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_blocked_periods_facilitator_id_starts_at", "facilitator_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facilitator_id: Mapped[int] = mapped_column(ForeignKey("facilitators.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class Lead(TimestampMixin, Base):
+    """An intake booking or a callback request: what PVO staff follow up.
+
+    Personal fields (name, email, phone, organisation, description, conversation
+    id, client key) are nulled by erasure; the anonymous rest stays for statistics.
+    ``conversation_id`` is kept as given so that erasing a lead can also purge the
+    conversation from Rasa's tracker store; ``conversation_key`` is its SHA-256.
+    """
+
+    __tablename__ = "leads"
+    __table_args__ = (
+        # LIKE ignores case on SQLite; the substr comparison does not.
+        CheckConstraint(
+            "reference LIKE 'INT-______' AND substr(reference, 1, 4) = 'INT-'",
+            name="reference_format",
+        ),
+        CheckConstraint(
+            "(slot_start IS NULL) = (slot_end IS NULL)", name="slot_start_and_end_together"
+        ),
+        Index("ix_leads_created_at", "created_at"),
+        Index("ix_leads_status_created_at", "status", "created_at"),
+        Index("ix_leads_contact_area_created_at", "contact_area", "created_at"),
+        Index("ix_leads_kind_created_at", "kind", "created_at"),
+        Index("ix_leads_client_key_created_at", "client_key", "created_at"),
+        Index("ix_leads_email_created_at", "email", "created_at"),
+        Index("ix_leads_phone_created_at", "phone", "created_at"),
+        Index("ix_leads_conversation_key", "conversation_key"),
+        Index("ix_leads_facilitator_id", "facilitator_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(10), unique=True)
+    kind: Mapped[LeadKind] = mapped_column(_enum_column_type(LeadKind, "lead_kind"))
+    status: Mapped[LeadStatus] = mapped_column(_enum_column_type(LeadStatus, "lead_status"))
+    contact_area: Mapped[ContactArea | None] = mapped_column(
+        _enum_column_type(ContactArea, "contact_area")
+    )
+    municipality: Mapped[str | None] = mapped_column(String(100))
+    area_name: Mapped[str | None] = mapped_column(String(200))
+    area_kind: Mapped[AreaKind | None] = mapped_column(_enum_column_type(AreaKind, "area_kind"))
+    role: Mapped[LeadRole | None] = mapped_column(_enum_column_type(LeadRole, "lead_role"))
+    # Personal data (erasable).
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(String(1000))
+    conversation_id: Mapped[str | None] = mapped_column(String(255))
+    conversation_key: Mapped[str | None] = mapped_column(String(64))
+    client_key: Mapped[str | None] = mapped_column(String(64))
+    # Process data.
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    facilitator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("facilitators.id", ondelete="SET NULL")
+    )
+    slot_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    slot_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # iCalendar SEQUENCE: raised on every move and on cancellation.
+    ics_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    facilitator: Mapped[Facilitator | None] = relationship()
+    booking: Mapped[Booking | None] = relationship(
+        back_populates="lead", cascade="all, delete-orphan", passive_deletes=True
+    )
+    events: Mapped[list[LeadEvent]] = relationship(
+        back_populates="lead",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="LeadEvent.id",
+    )
+
+
+class Booking(Base):
+    """The claim of one facilitator slot by one active intake.
+
+    The unique constraint on (facilitator, start) is what makes double booking
+    impossible, whatever the code does. Cancelling deletes the row, which frees
+    the slot; the lead keeps ``slot_start``/``slot_end`` as history.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("facilitator_id", "starts_at"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), unique=True)
+    facilitator_id: Mapped[int] = mapped_column(ForeignKey("facilitators.id", ondelete="RESTRICT"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The facilitator's rules_version when the slot was claimed.
+    rules_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    lead: Mapped[Lead] = relationship(back_populates="booking")
+
+
+class LeadEvent(Base):
+    """The dated history of a lead: created, status changes, cancel, move, erasure."""
+
+    __tablename__ = "lead_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    event: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[LeadStatus | None] = mapped_column(
+        _enum_column_type(LeadStatus, "from_status")
+    )
+    to_status: Mapped[LeadStatus | None] = mapped_column(_enum_column_type(LeadStatus, "to_status"))
+    actor: Mapped[str | None] = mapped_column(String(100))
+
+    lead: Mapped[Lead] = relationship(back_populates="events")
+
+
+class IntakeDraft(Base):
+    """Answers of an intake conversation in progress, kept server-side between turns.
+
+    The tracker store redacts sensitive slots, so the chat keeps them here, keyed
+    by the SHA-256 of the conversation id. Deleted on stop, no consent, booking
+    and expiry.
+    """
+
+    __tablename__ = "intake_drafts"
+
+    conversation_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fields: Mapped[dict[str, str | None]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class OutboxMessage(Base):
+    """A notification to send, written in the transaction that made the lead change.
+
+    Holds no personal data: the mail is rendered from the lead when it is sent
+    (``payload`` keeps only ids and times, e.g. the old slot of a move).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_lead_id", "lead_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    kind: Mapped[MailKind] = mapped_column(_enum_column_type(MailKind, "mail_kind"))
+    facilitator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("facilitators.id", ondelete="SET NULL")
+    )
+    payload: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    status: Mapped[MailStatus] = mapped_column(_enum_column_type(MailStatus, "mail_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the next attempt may start (for a reminder: its not-before time).
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(100))  # exception class only
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def bump_rules_version(connection: Connection | Session, facilitator_id: int) -> None:
+    """Mark a facilitator's weekly rules as changed (bulk edits call this themselves)."""
+    connection.execute(
+        update(Facilitator)
+        .where(Facilitator.id == facilitator_id)
+        .values(rules_version=Facilitator.rules_version + 1)
+        # Also from inside a flush (the listeners): no ORM session synchronisation.
+        .execution_options(synchronize_session=False)
+    )
+
+
+@event.listens_for(AvailabilityRule, "after_insert")
+@event.listens_for(AvailabilityRule, "after_update")
+@event.listens_for(AvailabilityRule, "after_delete")
+def _rules_changed(
+    _mapper: Mapper[AvailabilityRule], connection: Connection, rule: AvailabilityRule
+) -> None:
+    bump_rules_version(connection, rule.facilitator_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -18,13 +19,14 @@ from sqlalchemy.orm import Session
 
 from kvo import migrate
 from kvo.db import make_engine, make_sessionmaker
-from kvo.models import Base
+from kvo.models import AvailabilityRule, Base, ContactArea, Facilitator
 from kvo.scratch_db import (
     DEFAULT_TEST_POSTGRES_URL,
     PostgresUnavailable,
     throwaway_postgres_database,
 )
 from kvo.settings import Settings
+from tests.kvo.mail_support import SmtpSink, free_port
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -127,3 +129,50 @@ def kvo_session(kvo_engine: Engine) -> Iterator[Session]:
         session.rollback()
         session.close()
         _wipe(kvo_engine)
+
+
+@pytest.fixture
+def add_facilitator(kvo_session: Session) -> Callable[..., Facilitator]:
+    """Factory for a facilitator with weekly rules, e.g. ``add_facilitator(weekdays=(1,))``.
+
+    Defaults: contact area Zeeland en West-Brabant, Monday to Friday 09:00-12:00 in
+    60-minute slots.
+    """
+    counter = iter(range(1, 10_000))
+
+    def add(
+        contact_area: ContactArea = ContactArea.ZEELAND_WEST_BRABANT,
+        *,
+        weekdays: tuple[int, ...] = (0, 1, 2, 3, 4),
+        start: time = time(9),
+        end: time = time(12),
+        slot_minutes: int = 60,
+        active: bool = True,
+    ) -> Facilitator:
+        number = next(counter)
+        facilitator = Facilitator(
+            name=f"Begeleider {number}",
+            contact_area=contact_area,
+            email=f"begeleider-{number}@example.org",
+            active=active,
+        )
+        facilitator.availability_rules = [
+            AvailabilityRule(weekday=day, start_time=start, end_time=end, slot_minutes=slot_minutes)
+            for day in weekdays
+        ]
+        kvo_session.add(facilitator)
+        kvo_session.flush()
+        return facilitator
+
+    return add
+
+
+@pytest.fixture
+def smtp_sink(tmp_path: Path) -> Iterator[SmtpSink]:
+    """A started SMTP sink on a free port; stop()/start() simulate an outage."""
+    sink = SmtpSink(free_port(), tmp_path / "mail")
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()

@@ -16,7 +16,7 @@ from kvo.db import make_engine, session_scope
 from kvo.db_purpose import is_demo_database, mark_demo, real_data_rows
 from kvo.demo_data import DEMO_TRAJECTORIES, load_demo_data
 from kvo.errors import NotADemoDatabase
-from kvo.models import Area, AreaKind, KvoMeta, Province, Trajectory, TrajectoryKind
+from kvo.models import Area, AreaKind, ContactArea, KvoMeta, Province, Trajectory, TrajectoryKind
 from kvo.settings import Settings
 
 REAL_CODE = "REAL-CDE7"
@@ -51,7 +51,7 @@ def _add_real_trajectory(url: str, settings: Settings, reference: str = "KVO-202
                         kind=AreaKind.WINKELGEBIED,
                         municipality="Breda",
                         province=Province.NOORD_BRABANT,
-                        pvo_region="West-Brabant",
+                        contact_area=ContactArea.ZEELAND_WEST_BRABANT,
                     ),
                     kind=TrajectoryKind.FIRST_CERTIFICATION,
                     target_stars=1,

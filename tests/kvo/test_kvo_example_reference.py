@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from kvo.bench_data import bench_reference
 from kvo.demo_data import DEMO_TRAJECTORIES
 from kvo.errors import InvalidReference, KvoError, ReservedReference
-from kvo.models import Area, AreaKind, Province, Trajectory, TrajectoryKind
+from kvo.models import Area, AreaKind, ContactArea, Province, Trajectory, TrajectoryKind
 from kvo.references import EXAMPLE_REFERENCE, normalize_reference
 from kvo.settings import Settings
 from kvo.status import Denied, check_status
@@ -27,7 +27,7 @@ def _area() -> Area:
         kind=AreaKind.WINKELGEBIED,
         municipality="Breda",
         province=Province.NOORD_BRABANT,
-        pvo_region="West-Brabant",
+        contact_area=ContactArea.ZEELAND_WEST_BRABANT,
     )
 
 

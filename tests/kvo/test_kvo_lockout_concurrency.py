@@ -18,7 +18,15 @@ from sqlalchemy import Engine, func, select
 
 from kvo import access_codes, migrate
 from kvo.db import make_engine, make_sessionmaker, session_scope
-from kvo.models import Area, AreaKind, FailedAttempt, Province, Trajectory, TrajectoryKind
+from kvo.models import (
+    Area,
+    AreaKind,
+    ContactArea,
+    FailedAttempt,
+    Province,
+    Trajectory,
+    TrajectoryKind,
+)
 from kvo.settings import Settings
 from kvo.status import Denied, Granted, LockedOut, StatusOutcome, check_status
 
@@ -45,7 +53,7 @@ def lockout_engine(
             kind=AreaKind.WINKELGEBIED,
             municipality="Breda",
             province=Province.NOORD_BRABANT,
-            pvo_region="West-Brabant",
+            contact_area=ContactArea.ZEELAND_WEST_BRABANT,
         )
         session.add(
             Trajectory(

@@ -22,6 +22,13 @@ KVO_TABLES = {
     "convenant_signatures",
     "failed_attempts",
     "kvo_meta",
+    "availability_rules",
+    "blocked_periods",
+    "leads",
+    "bookings",
+    "lead_events",
+    "intake_drafts",
+    "outbox",
 }
 
 
@@ -70,7 +77,7 @@ def test_migrated_schema_matches_the_models(
 
 
 def test_single_head() -> None:
-    assert migrate.head_revision() == "0002_security"
+    assert migrate.head_revision() == "0003_intake"
 
 
 _ROWS_AT_0001 = [
@@ -89,6 +96,11 @@ _ROWS_AT_0001 = [
     "INSERT INTO failed_attempts (reference_key, conversation_key, attempted_at)"
     " VALUES ('KVO-2024-0031', 'abc', '2024-01-01 10:00:00')",
 ]
+# Since 0003_intake areas have a contact area instead of the old region.
+_AREA_AT_HEAD = (
+    "INSERT INTO areas (id, name, kind, municipality, province, contact_area)"
+    " VALUES (1, 'Centrum', 'winkelgebied', 'Breda', 'Noord-Brabant', 'Zeeland en West-Brabant')"
+)
 _COUNTED = ("areas", "facilitators", "trajectories", "phase_events", "convenant_signatures")
 
 
@@ -162,7 +174,7 @@ def test_the_database_refuses_rows_the_domain_forbids(
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
-            connection.execute(text(_ROWS_AT_0001[0]))
+            connection.execute(text(_AREA_AT_HEAD))
         with pytest.raises(IntegrityError), engine.begin() as connection:
             connection.execute(text(statement))
     finally:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from kvo.db import StoreUnavailable, make_engine, normalize_database_url, safe_url, session_scope
-from kvo.models import Area, AreaKind, Province, Trajectory, TrajectoryKind
+from kvo.models import Area, AreaKind, ContactArea, Province, Trajectory, TrajectoryKind
 from kvo.settings import REPO_ROOT, Settings
 
 MakeSettings = Callable[..., Settings]
@@ -148,7 +148,7 @@ def test_enum_and_check_constraints_hold_in_the_database(kvo_engine: Engine) -> 
                 kind=AreaKind.WINKELGEBIED,
                 municipality="Breda",
                 province=Province.NOORD_BRABANT,
-                pvo_region="West-Brabant",
+                contact_area=ContactArea.ZEELAND_WEST_BRABANT,
             )
         )
     try:

@@ -17,6 +17,7 @@ from kvo.lockout import conversation_key
 from kvo.models import (
     Area,
     AreaKind,
+    ContactArea,
     ConvenantSignature,
     Facilitator,
     FailedAttempt,
@@ -58,10 +59,12 @@ def _add_trajectory(
         kind=AreaKind.WINKELGEBIED,
         municipality="Breda",
         province=Province.NOORD_BRABANT,
-        pvo_region="West-Brabant",
+        contact_area=ContactArea.ZEELAND_WEST_BRABANT,
     )
     facilitator = Facilitator(
-        name="Fenna Fictief", region="West-Brabant", email=f"{reference}@example.org"
+        name="Fenna Fictief",
+        contact_area=ContactArea.ZEELAND_WEST_BRABANT,
+        email=f"{reference}@example.org",
     )
     trajectory = Trajectory(
         reference=reference,
