@@ -153,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    # endpoints.yml points at the action server on this port.
+    os.environ.setdefault("PVO_ACTIONS_PORT", "5055")
     from rasa.utils.common import configure_logging_and_warnings
 
     configure_logging_and_warnings(logging.INFO)
