@@ -70,10 +70,12 @@ class ActionServer:
 
 
 @contextmanager
-def running_action_server(env: dict[str, str], log: Path) -> Iterator[ActionServer]:
+def running_action_server(
+    env: dict[str, str], log: Path, port: int | None = None, token: str | None = None
+) -> Iterator[ActionServer]:
     """`python -m actions.server` on a free port with a fresh token; stopped afterwards."""
-    port = free_port()
-    token = secrets.token_urlsafe(32)
+    port = port or free_port()
+    token = token or secrets.token_urlsafe(32)
     server_env = {
         **env,
         "ACTION_SERVER_TOKEN": token,
