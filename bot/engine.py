@@ -75,6 +75,20 @@ def install_log_filter() -> None:
         root.addFilter(code_filter)
 
 
+def configure_logging() -> None:
+    """Logging as `rasa run` sets it up, at INFO: Rasa's debug lines carry texts and slot values."""
+    import rasa.utils.io
+    from rasa.utils import log_utils
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.tensorflow import environment as tf_environment
+
+    configure_logging_and_warnings(logging.INFO, warn_only_once=True, filter_repeated_logs=True)
+    tf_environment.setup_tf_environment()
+    rasa.utils.io.configure_colored_logging(logging.INFO)
+    log_utils.configure_structlog(logging.INFO)
+    install_log_filter()
+
+
 def check_settings(settings: Any) -> None:
     from bot.engine_settings import SettingError, check_secret
 
@@ -153,10 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     # endpoints.yml points at the action server on this port.
     os.environ.setdefault("PVO_ACTIONS_PORT", "5055")
-    from rasa.utils.common import configure_logging_and_warnings
-
-    configure_logging_and_warnings(logging.INFO)
-    install_log_filter()
+    configure_logging()
     try:
         app, settings = build_app(args.model, args.endpoints, args.credentials)
         api = "on (token required)" if settings.enable_api else "off"
