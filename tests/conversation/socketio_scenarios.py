@@ -34,7 +34,7 @@ class Visitor:
 
     async def connect(self) -> None:
         await self.client.connect(
-            self.url, headers={"Origin": self.origin}, transports=["websocket"], wait_timeout=10
+            self.url, headers={"Origin": self.origin}, transports=["polling"], wait_timeout=10
         )
 
     async def session(self, wanted=None) -> str:
