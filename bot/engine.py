@@ -101,11 +101,13 @@ def check_settings(settings: Any) -> None:
         raise StartupRefused(str(error)) from None
 
 
-async def check_tracker_store(app: Any, _loop: Any) -> None:
-    """Stop before serving when the loaded agent does not use RedactingTrackerStore."""
+async def check_agent(app: Any, _loop: Any) -> None:
+    """Stop before serving without a model, or when the agent does not use RedactingTrackerStore."""
     from bot.tracker_store import find_redacting_store
 
     agent = getattr(app.ctx, "agent", None)
+    if agent is None or not agent.is_ready():
+        raise StartupRefused("the model could not be loaded (see the log above)")
     if find_redacting_store(getattr(agent, "tracker_store", None)) is None:
         raise StartupRefused(
             "the tracker store is not bot.tracker_store.RedactingTrackerStore (check the"
@@ -152,7 +154,7 @@ def build_app(model: Path, endpoints_file: Path, credentials_file: Path) -> tupl
         partial(rasa_run.load_agent_on_start, str(model), endpoints, None),
         "before_server_start",
     )
-    app.register_listener(check_tracker_store, "before_server_start")
+    app.register_listener(check_agent, "before_server_start")
     app.register_listener(rasa_run.close_resources, "after_server_stop")
     return app, settings
 
