@@ -27,8 +27,9 @@ MODEL = REPO / "models" / "pvo-assistent.tar.gz"
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
 HONCHO = REPO / ".venv" / "bin" / "honcho"
 READY_TIMEOUT_SECONDS = 180
-# endpoints.yml points the engine at this port; the action server reads the same variable.
-ACTIONS_PORT = int(os.environ.get("PVO_ACTIONS_PORT") or 5055)
+# endpoints.yml points the engine at this port; the action server reads the same variable
+# (set here for `rasa shell`, which reads endpoints.yml itself).
+ACTIONS_PORT = int(os.environ.setdefault("PVO_ACTIONS_PORT", "5055") or 5055)
 # A demo trajectory in phase 2, with survey and schouw: a good first status check.
 BANNER_DEMO_REFERENCE = "KVO-2024-0031"
 
