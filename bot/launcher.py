@@ -27,9 +27,14 @@ MODEL = REPO / "models" / "pvo-assistent.tar.gz"
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
 HONCHO = REPO / ".venv" / "bin" / "honcho"
 READY_TIMEOUT_SECONDS = 180
-# endpoints.yml points the engine at this port; the action server reads the same variable
-# (set here for `rasa shell`, which reads endpoints.yml itself).
-ACTIONS_PORT = int(os.environ.setdefault("PVO_ACTIONS_PORT", "5055") or 5055)
+
+
+def actions_port() -> int:
+    """The action server's port. endpoints.yml points the engine at PVO_ACTIONS_PORT, and the
+    action server reads it too; set here so `rasa shell` (which reads endpoints.yml) finds it."""
+    return int(os.environ.setdefault("PVO_ACTIONS_PORT", "5055"))
+
+
 # A demo trajectory in phase 2, with survey and schouw: a good first status check.
 BANNER_DEMO_REFERENCE = "KVO-2024-0031"
 
@@ -103,7 +108,7 @@ def busy_ports(*ports: int) -> list[int]:
 
 def run_stack() -> int:
     rasa_port = int(os.environ.setdefault("RASA_PORT", "5005"))
-    if busy_ports(rasa_port, ACTIONS_PORT):
+    if busy_ports(rasa_port, actions_port()):
         return 1
     ensure_run_secrets(os.environ)
     print("Starting the engine and the action server; loading the model takes about 30 s.")
@@ -119,7 +124,7 @@ def run_stack() -> int:
 
 
 def run_shell() -> int:
-    if busy_ports(ACTIONS_PORT):
+    if busy_ports(actions_port()):
         return 1
     # A closed terminal (SIGHUP) or SIGTERM must not leave the two servers behind.
     for signum in (signal.SIGHUP, signal.SIGTERM):
