@@ -15,9 +15,9 @@ from kvo.lead_fields import LeadFields
 from kvo.settings import Settings
 
 AMS = ZoneInfo("Europe/Amsterdam")
-ADMIN_PASSWORD = "beheer-wachtwoord-1"  # noqa: S105 - test account
-STAFF_PASSWORD = "medewerker-wachtwoord-1"  # noqa: S105 - test account
-SECRET = "test-secret-" + "x" * 40  # noqa: S105 - test only
+ADMIN_PASSWORD = "beheer-wachtwoord-1"
+STAFF_PASSWORD = "medewerker-wachtwoord-1"
+SECRET = "test-secret-" + "x" * 40
 
 
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
