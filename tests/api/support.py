@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from api.settings import ApiSettings
 from kvo.intake import Booked, CallbackRequested, finalize_booking, request_callback
 from kvo.lead_fields import LeadFields
+from kvo.models import AvailabilityRule, ContactArea, Facilitator
 from kvo.settings import Settings
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -71,6 +72,21 @@ def intake_fields(**overrides: object) -> LeadFields:
     }
     values.update(overrides)
     return LeadFields(**values)  # type: ignore[arg-type]
+
+
+def add_facilitator(
+    session: Session, area: ContactArea = ContactArea.ZEELAND_WEST_BRABANT, n: int = 1
+) -> int:
+    """A facilitator with Monday-Friday 09:00-12:00 slots; returns the id."""
+    facilitator = Facilitator(
+        name=f"Begeleider {n}", contact_area=area, email=f"b{n}@example.org", active=True
+    )
+    facilitator.availability_rules = [
+        AvailabilityRule(weekday=day, start_time=time(9), end_time=time(12)) for day in range(5)
+    ]
+    session.add(facilitator)
+    session.flush()
+    return facilitator.id
 
 
 def add_intake(

@@ -7,30 +7,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from kvo.models import AuditEntry, ContactArea, Facilitator, Lead, MailStatus, OutboxMessage
-from tests.api.support import Api, add_callback, add_intake, assert_error
-
-
-def _facilitator(
-    session: Session, area: ContactArea = ContactArea.ZEELAND_WEST_BRABANT, n: int = 1
-) -> int:
-    from datetime import time
-
-    from kvo.models import AvailabilityRule
-
-    facilitator = Facilitator(
-        name=f"Begeleider {n}", contact_area=area, email=f"b{n}@example.org", active=True
-    )
-    facilitator.availability_rules = [
-        AvailabilityRule(weekday=d, start_time=time(9), end_time=time(12)) for d in range(5)
-    ]
-    session.add(facilitator)
-    session.flush()
-    return facilitator.id
+from kvo.models import AuditEntry, ContactArea, Lead, MailStatus, OutboxMessage
+from tests.api.support import Api, add_callback, add_facilitator, add_intake, assert_error
 
 
 def _seed(api: Api, db: Session) -> dict[str, int]:
-    _facilitator(db)
+    add_facilitator(db)
     intake = add_intake(db, api.kvo_settings, "conv-a", name="<script>alert(1)</script>")
     callback = add_callback(db, api.kvo_settings, "conv-c")
     db.commit()
@@ -154,8 +136,8 @@ def test_reassign_rechecks_the_slot(api: Api, db: Session) -> None:
     lead = db.get(Lead, ids["intake"])
     assert lead is not None
     first = lead.facilitator_id
-    other = _facilitator(db, n=2)
-    elsewhere = _facilitator(db, ContactArea.OOST_BRABANT, n=3)
+    other = add_facilitator(db, n=2)
+    elsewhere = add_facilitator(db, ContactArea.OOST_BRABANT, n=3)
     db.commit()
     url = f"/leads/{ids['intake']}/facilitator"
     assert_error(
