@@ -170,7 +170,10 @@ def lead_status(
 
 @router.post("/{lead_id}/notes", response_model=NoteOut, status_code=201)
 def lead_note(user: CurrentStaff, session: SessionDep, lead_id: LeadId, body: NoteIn) -> NoteOut:
-    note = add_note(session, lead_id, user.username, body.text)
+    try:
+        note = add_note(session, lead_id, user.username, body.text)
+    except ValueError:
+        raise ApiError(422, "invalid_note", "Een notitie mag niet leeg zijn.") from None
     if note is None:
         raise _not_found()
     return NoteOut.model_validate(note)

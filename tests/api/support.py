@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
@@ -14,6 +18,7 @@ from kvo.intake import Booked, CallbackRequested, finalize_booking, request_call
 from kvo.lead_fields import LeadFields
 from kvo.models import AvailabilityRule, ContactArea, Facilitator
 from kvo.settings import Settings
+from tests.support import free_port
 
 AMS = ZoneInfo("Europe/Amsterdam")
 ADMIN_PASSWORD = "beheer-wachtwoord-1"
@@ -144,3 +149,26 @@ def assert_error(response: object, status: int, code: str | None = None) -> dict
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+class _Ok(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def http_ok_server() -> Iterator[str]:
+    """A tiny HTTP server answering 200 to every GET (stands in for the engine and actions)."""
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _Ok)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from kvo.models import FailedAttempt
 from kvo.timeutil import utc_now
-from tests.api.support import Api, assert_error
-from tests.support import free_port
+from tests.api.support import Api, assert_error, http_ok_server
 
 
 def test_lockouts_list_and_clear(api: Api) -> None:
@@ -70,28 +65,6 @@ def test_health_is_public_and_says_only_up(api: Api) -> None:
     assert response.json() == {"status": "up"}
 
 
-class _Ok(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def _http_ok_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _Ok)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_ready_needs_login_and_reports_each_part(api: Api) -> None:
     assert_error(api.client.get("/ready"), 401)
     down = api.client.get("/ready", headers=api.staff)
@@ -102,7 +75,7 @@ def test_ready_needs_login_and_reports_each_part(api: Api) -> None:
         "actions": "down",
         "status": "degraded",
     }
-    with _http_ok_server() as url:
+    with http_ok_server() as url:
         settings = api.client.app.state.api_settings  # type: ignore[attr-defined]
         api.client.app.state.api_settings = settings.model_copy(  # type: ignore[attr-defined]
             update={"engine_url": url, "actions_url": url}

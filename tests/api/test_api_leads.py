@@ -127,6 +127,8 @@ def test_notes(api: Api, db: Session) -> None:
     detail = api.client.get(f"/leads/{ids['callback']}", headers=api.staff).json()
     assert [n["text"] for n in detail["notes"]] == ["Teruggebeld, geen gehoor."]
     assert_error(api.client.post(url, json={"text": ""}, headers=api.staff), 422)
+    # Found by schemathesis: only spaces was a server error once.
+    assert_error(api.client.post(url, json={"text": "   "}, headers=api.staff), 422, "invalid_note")
     assert_error(api.client.post(url, json={"text": "x" * 2001}, headers=api.staff), 422)
     assert_error(api.client.post("/leads/999999/notes", json={"text": "a"}, headers=api.staff), 404)
 
