@@ -468,6 +468,12 @@ class Lead(TimestampMixin, Base):
         Index("ix_leads_phone_created_at", "phone", "created_at"),
         Index("ix_leads_conversation_key", "conversation_key"),
         Index("ix_leads_facilitator_id", "facilitator_id"),
+        # Staff list filters and sorts (migration 0004_staff).
+        Index("ix_leads_area_kind_created_at", "area_kind", "created_at"),
+        Index("ix_leads_kind_status_created_at", "kind", "status", "created_at"),
+        Index("ix_leads_slot_start", "slot_start"),
+        Index("ix_leads_kind_slot_start", "kind", "slot_start"),
+        Index("ix_leads_municipality", "municipality"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -17,6 +17,14 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 USER_ROLES = ("admin", "staff")
+# For the staff list's filters and sorts.
+LEAD_INDEXES = {
+    "ix_leads_area_kind_created_at": ["area_kind", "created_at"],
+    "ix_leads_kind_status_created_at": ["kind", "status", "created_at"],
+    "ix_leads_slot_start": ["slot_start"],
+    "ix_leads_kind_slot_start": ["kind", "slot_start"],
+    "ix_leads_municipality": ["municipality"],
+}
 
 
 def _utc(name: str) -> sa.Column:
@@ -93,9 +101,13 @@ def upgrade() -> None:
         sa.CheckConstraint("to_phase BETWEEN 1 AND 5", name=op.f("ck_phase_changes_to_phase_range")),
     )
     op.create_index(op.f("ix_phase_changes_trajectory_id"), "phase_changes", ["trajectory_id"])
+    for name, columns in LEAD_INDEXES.items():
+        op.create_index(op.f(name), "leads", columns)
 
 
 def downgrade() -> None:
+    for name in reversed(LEAD_INDEXES):
+        op.drop_index(op.f(name), table_name="leads")
     op.drop_index(op.f("ix_phase_changes_trajectory_id"), table_name="phase_changes")
     op.drop_table("phase_changes")
     op.drop_index(op.f("ix_lead_notes_lead_id"), table_name="lead_notes")
