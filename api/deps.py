@@ -25,11 +25,12 @@ _OUTAGE_ERRORS = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_api_settings(request: Request) -> ApiSettings:
+# Dependencies without I/O are async: sync ones would each cost a hop to the thread pool.
+async def get_api_settings(request: Request) -> ApiSettings:
     return request.app.state.api_settings  # type: ignore[no-any-return]
 
 
-def get_kvo_settings(request: Request) -> Settings:
+async def get_kvo_settings(request: Request) -> Settings:
     return request.app.state.kvo_settings  # type: ignore[no-any-return]
 
 
@@ -123,7 +124,7 @@ def current_staff(
 CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
 
 
-def admin_user(user: CurrentStaff) -> StaffUser:
+async def admin_user(user: CurrentStaff) -> StaffUser:
     if not user.is_admin:
         raise ApiError(403, "admin_required", "Alleen een beheerder mag dit.")
     return user

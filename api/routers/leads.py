@@ -49,7 +49,7 @@ SortField = Literal[
 MAX_FILTER_VALUES = 10
 
 
-def lead_query(
+async def lead_query(
     status: Annotated[list[LeadStatus], Query(max_length=MAX_FILTER_VALUES)] = [],  # noqa: B006
     kind: Annotated[list[LeadKind], Query(max_length=MAX_FILTER_VALUES)] = [],  # noqa: B006
     contact_area: Annotated[list[ContactArea], Query(max_length=MAX_FILTER_VALUES)] = [],  # noqa: B006
