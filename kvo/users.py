@@ -142,6 +142,7 @@ def authenticate(
     )
     target = user.password_hash if user is not None and user.active else None
     password = (password or "")[:MAX_PASSWORD_LENGTH]
+    matched: bool
     try:
         matched = get_hasher(settings).verify(target or dummy_hash(settings), password)
     except (VerificationError, InvalidHashError):

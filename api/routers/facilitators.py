@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 
@@ -32,7 +32,7 @@ from kvo.facilitator_admin import (
 router = APIRouter(prefix="/facilitators", tags=["facilitators"], responses=ERROR_RESPONSES)
 
 ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-CONFLICT = {409: {"model": ErrorOut}}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorOut}}
 
 
 def _not_found() -> ApiError:

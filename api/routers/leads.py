@@ -14,8 +14,10 @@ from api.schemas.common import ERROR_RESPONSES, ErrorOut
 from api.schemas.leads import (
     ErasedOut,
     LeadDetailOut,
+    LeadEventOut,
     LeadOut,
     LeadPageOut,
+    MailDeliveryOut,
     NoteIn,
     NoteOut,
     ReassignIn,
@@ -141,8 +143,8 @@ def lead_detail(user: CurrentStaff, session: SessionDep, lead_id: LeadId) -> Lea
         updated_at=detail.updated_at,
         erased_at=detail.erased_at,
         allowed_statuses=list(detail.allowed_statuses),
-        events=[e.__dict__ for e in detail.events],
-        deliveries=[d.__dict__ for d in detail.deliveries],
+        events=[LeadEventOut.model_validate(e) for e in detail.events],
+        deliveries=[MailDeliveryOut.model_validate(d) for d in detail.deliveries],
         notes=[NoteOut.model_validate(n) for n in list_notes(session, lead_id)],
     )
 

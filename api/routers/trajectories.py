@@ -3,9 +3,10 @@ next-step text, and a new access code (shown once, never stored in plain text)."
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from sqlalchemy.orm import Session
 
 from api.deps import CurrentStaff, KvoSettingsDep, SessionDep
 from api.errors import ApiError
@@ -13,7 +14,9 @@ from api.schemas.common import ERROR_RESPONSES, ErrorOut
 from api.schemas.trajectories import (
     AccessCodeOut,
     NextStepIn,
+    PhaseChangeOut,
     PhaseIn,
+    PhaseOut,
     TrajectoryCreatedOut,
     TrajectoryDetailOut,
     TrajectoryIn,
@@ -39,7 +42,7 @@ from kvo.trajectory_admin import (
 router = APIRouter(prefix="/trajectories", tags=["trajectories"], responses=ERROR_RESPONSES)
 
 TrajectoryId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-CONFLICT = {409: {"model": ErrorOut}}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorOut}}
 
 
 def _not_found() -> ApiError:
@@ -60,13 +63,13 @@ def _detail_out(detail: TrajectoryDetail) -> TrajectoryDetailOut:
         audit_date=detail.audit_date,
         certificate_issued_on=detail.certificate_issued_on,
         certificate_expires_on=detail.certificate_expires_on,
-        phases=[{"phase": p, "started_on": s, "completed_on": c} for p, s, c in detail.phases],
-        phase_changes=[c.__dict__ for c in detail.phase_changes],
+        phases=[PhaseOut(phase=p, started_on=s, completed_on=c) for p, s, c in detail.phases],
+        phase_changes=[PhaseChangeOut.model_validate(c) for c in detail.phase_changes],
     )
 
 
-def _detail(session: object, trajectory_id: int) -> TrajectoryDetailOut:
-    detail = get_trajectory(session, trajectory_id)  # type: ignore[arg-type]
+def _detail(session: Session, trajectory_id: int) -> TrajectoryDetailOut:
+    detail = get_trajectory(session, trajectory_id)
     if detail is None:
         raise _not_found()
     return _detail_out(detail)
