@@ -69,6 +69,7 @@ class LeadQuery:
     area_kinds: tuple[AreaKind, ...] = ()
     created_from: date | None = None  # local dates (settings' time zone), inclusive
     created_to: date | None = None
+    mail_failed: bool | None = None  # True: only leads with a failed notification
     sort: str = "created_at"  # one of SORT_FIELDS
     descending: bool = True  # newest first
     page: int = 1
@@ -212,6 +213,8 @@ def _conditions(query: LeadQuery, settings: Settings) -> list[ColumnElement[bool
         conditions.append(Lead.contact_area.in_(query.contact_areas))
     if query.area_kinds:
         conditions.append(Lead.area_kind.in_(query.area_kinds))
+    if query.mail_failed is not None:
+        conditions.append(_mail_failed() if query.mail_failed else ~_mail_failed())
     if query.created_from:
         conditions.append(Lead.created_at >= _day_start(query.created_from, settings))
     if query.created_to:

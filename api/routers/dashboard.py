@@ -167,16 +167,27 @@ def home(user: DashboardStaff) -> Response:
     return RedirectResponse("/dashboard/leads", status_code=303)
 
 
+def _member[E: (LeadStatus, LeadKind)](enum_cls: type[E], text: str) -> E | None:
+    try:
+        return enum_cls(text) if text else None
+    except ValueError:
+        return None
+
+
 @router.get("/leads", response_class=HTMLResponse)
 def leads_page(
     request: Request,
     user: DashboardStaff,
     session: SessionDep,
     settings: KvoSettingsDep,
-    status: LeadStatus | None = None,
-    kind: LeadKind | None = None,
+    status_text: Annotated[str, Query(alias="status", max_length=32)] = "",
+    kind_text: Annotated[str, Query(alias="kind", max_length=32)] = "",
+    mail_failed: bool = False,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
+    # The filter form sends "" for "alle"; an unknown value also means no filter.
+    status = _member(LeadStatus, status_text)
+    kind = _member(LeadKind, kind_text)
     new = list_leads(
         session, LeadQuery(statuses=(LeadStatus.NIEUW,), page_size=PAGE_SIZE), settings=settings
     )
@@ -185,6 +196,7 @@ def leads_page(
         LeadQuery(
             statuses=(status,) if status else (),
             kinds=(kind,) if kind else (),
+            mail_failed=True if mail_failed else None,
             page=page,
             page_size=PAGE_SIZE,
         ),
@@ -199,6 +211,7 @@ def leads_page(
             "listed": listed,
             "status": status.value if status else "",
             "kind": kind.value if kind else "",
+            "mail_failed": mail_failed,
             "kinds": [k.value for k in LeadKind],
             "pages": max(1, -(-listed.total // PAGE_SIZE)),
             "chart": _chart(leads_per_week(session, 12, settings=settings)),

@@ -58,6 +58,7 @@ async def lead_query(
     area_kind: Annotated[list[AreaKind], Query(max_length=MAX_FILTER_VALUES)] = [],  # noqa: B006
     created_from: Annotated[date | None, Query()] = None,
     created_to: Annotated[date | None, Query()] = None,
+    mail_failed: bool | None = None,
     sort: SortField = "created_at",
     order: Literal["asc", "desc"] = "desc",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
@@ -72,6 +73,7 @@ async def lead_query(
         area_kinds=tuple(area_kind),
         created_from=created_from,
         created_to=created_to,
+        mail_failed=mail_failed,
         sort=sort,
         descending=order == "desc",
         page=page,

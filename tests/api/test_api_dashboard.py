@@ -59,6 +59,13 @@ def test_leads_page_new_first_escaped_and_charted(api: Api, db: Session) -> None
     assert "<svg" in html and 'role="img"' in html
     assert '<a class="skip" href="#inhoud">' in html
     assert "/dashboard/questions" in html
+    # The filter form as a browser sends it ("alle" is an empty value).
+    filtered = api.client.get(
+        "/dashboard/leads", params={"status": "", "kind": "terugbelverzoek", "mail_failed": "true"}
+    )
+    assert filtered.status_code == 200 and "Geen leads." in filtered.text
+    by_status = api.client.get("/dashboard/leads", params={"status": "gepland", "kind": ""})
+    assert "Gepland Persoon" in by_status.text
 
 
 def test_status_change_and_note_need_the_csrf_token(api: Api, db: Session) -> None:

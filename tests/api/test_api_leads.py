@@ -185,6 +185,10 @@ def test_failed_mail_is_flagged(api: Api, db: Session) -> None:
     rows = {row["id"]: row for row in api.client.get("/leads", headers=api.staff).json()["items"]}
     assert rows[ids["callback"]]["mail_failed"] is True
     assert rows[ids["intake"]]["mail_failed"] is False
+    flagged = api.client.get("/leads", params={"mail_failed": "true"}, headers=api.staff).json()
+    assert [row["id"] for row in flagged["items"]] == [ids["callback"]]
+    fine = api.client.get("/leads", params={"mail_failed": "false"}, headers=api.staff).json()
+    assert [row["id"] for row in fine["items"]] == [ids["intake"]]
 
 
 def test_export_is_admin_only_and_audited(api: Api, db: Session) -> None:
