@@ -60,13 +60,15 @@ MESSAGES = {
 }
 
 
-def _render(
+def render_page(
     request: Request,
     name: str,
     context: dict[str, Any],
     user: StaffUser | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """A dashboard page extending ``dashboard/base.html`` (for other dashboard routers too):
+    adds the layout's values (user, CSRF token, CSS with its CSP nonce, message, time zone)."""
     nonce = secrets.token_urlsafe(16)
     message = MESSAGES.get(request.query_params.get("msg", ""))
     response = templates.TemplateResponse(
@@ -103,7 +105,7 @@ def login_page(request: Request, settings: ApiSettingsDep) -> Response:
     if read_token(request.cookies.get(SESSION_COOKIE, ""), settings, "session"):
         return RedirectResponse("/dashboard/leads", status_code=303)
     # 401: the page is there because nobody is logged in (nothing else is public here).
-    return _render(request, "dashboard/login.html", {"error": None}, status_code=401)
+    return render_page(request, "dashboard/login.html", {"error": None}, status_code=401)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -118,7 +120,7 @@ def login_submit(
     try:
         user = login(request, session, kvo_settings, username, password)
     except ApiError as error:
-        return _render(
+        return render_page(
             request, "dashboard/login.html", {"error": error.detail}, status_code=error.status_code
         )
     token, seconds, _ = issue_token(user, settings, kind="session")
@@ -203,7 +205,7 @@ def leads_page(
         settings=settings,
     )
     audit.record(session, user.username, "leads.list", f"dashboard:page:{page}")
-    return _render(
+    return render_page(
         request,
         "dashboard/leads.html",
         {
@@ -232,7 +234,7 @@ def lead_page(
     if detail is None:
         raise ApiError(404, "lead_not_found", "Deze lead bestaat niet.")
     audit.record(session, user.username, "lead.view", f"lead:{lead_id}")
-    return _render(
+    return render_page(
         request,
         "dashboard/lead.html",
         {
@@ -293,7 +295,7 @@ def trajectories_page(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     result = list_trajectories(session, page=page, page_size=PAGE_SIZE)
-    return _render(
+    return render_page(
         request,
         "dashboard/trajectories.html",
         {"result": result, "pages": max(1, -(-result.total // PAGE_SIZE))},
@@ -308,7 +310,7 @@ def trajectory_page(
     detail = get_trajectory(session, trajectory_id)
     if detail is None:
         raise ApiError(404, "trajectory_not_found", "Dit traject bestaat niet.")
-    return _render(
+    return render_page(
         request,
         "dashboard/trajectory.html",
         {"t": detail, "phase_names": PHASE_NAMES, "today": date.today().isoformat()},
@@ -337,4 +339,4 @@ def trajectory_phase_submit(
 @router.get("/questions", response_class=HTMLResponse)
 def questions_placeholder(request: Request, user: DashboardStaff) -> Response:
     """Filled by the 'what visitors ask' work; until then a short notice."""
-    return _render(request, "dashboard/questions.html", {}, user)
+    return render_page(request, "dashboard/questions.html", {}, user)
