@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 import httpx
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -18,6 +20,8 @@ def _database_ok(session: Session) -> bool:
     try:
         session.execute(text("SELECT 1"))
     except Exception:  # any failure means "down"
+        with suppress(Exception):
+            session.rollback()  # leaves the session usable for the request's end
         return False
     return True
 

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.security import issue_token
 from kvo.models import FailedAttempt
 from kvo.timeutil import utc_now
-from tests.api.support import Api, assert_error, http_ok_server
+from kvo.users import StaffUser
+from tests.api.support import (
+    Api,
+    assert_error,
+    http_ok_server,
+    make_api_settings,
+    make_kvo_settings,
+)
 
 
 def test_lockouts_list_and_clear(api: Api) -> None:
@@ -63,6 +74,17 @@ def test_users_and_audit_are_admin_only(api: Api) -> None:
 def test_health_is_public_and_says_only_up(api: Api) -> None:
     response = api.client.get("/health")
     assert response.json() == {"status": "up"}
+
+
+def test_health_says_down_without_a_database() -> None:
+    settings = make_kvo_settings("postgresql://nobody@127.0.0.1:9/none", db_timeout_seconds=1)
+    app = create_app(make_api_settings(), settings)
+    token, _, _ = issue_token(StaffUser(1, "sam", "staff", True, 0), make_api_settings())
+    with TestClient(app) as client:
+        response = client.get("/health")
+        leads = client.get("/leads", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 503 and response.json() == {"status": "down"}
+    assert_error(leads, 503, "database_unavailable")
 
 
 def test_ready_needs_login_and_reports_each_part(api: Api) -> None:
