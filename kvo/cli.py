@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Engine, exc
 from sqlalchemy.orm import Session
 
-from kvo import db_purpose, lockout_admin, migrate, retention
+from kvo import db_purpose, lockout_admin, migrate, retention, users
 from kvo.bench_data import generate_bench_data
 from kvo.db import StoreUnavailable, make_engine, safe_url, session_scope
 from kvo.demo_data import load_demo_data
@@ -44,7 +45,7 @@ from kvo.leads import (
 )
 from kvo.mail import DeliveryReport, mail_overview, run_worker
 from kvo.mail_sink import start_sink
-from kvo.models import AreaKind, ContactArea, LeadKind, LeadStatus
+from kvo.models import AreaKind, ContactArea, LeadKind, LeadStatus, UserRole
 from kvo.settings import REPO_ROOT, Settings
 from kvo.timeutil import utc_now
 from kvo.trajectory_admin import rotate_access_code
@@ -831,3 +832,85 @@ def mail_status() -> None:
             f"  mislukt: melding {row.id} ({row.kind}) voor {row.reference}, "
             f"{row.attempts} pogingen, laatste fout {row.last_error or '-'}"
         )
+
+
+# --- staff accounts ----------------------------------------------------------------------
+
+users_app = typer.Typer(
+    help="Accounts van medewerkers voor de staff-API en het dashboard.", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
+
+PasswordStdinOption = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="Lees het wachtwoord (min. 12 tekens) van stdin; anders wordt er een gemaakt en"
+        " één keer getoond.",
+        show_default=False,
+    ),
+]
+
+
+def _password(from_stdin: bool) -> tuple[str, bool]:
+    """(password, generated?)"""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n"), False
+    return users.generate_password(), True
+
+
+def _user_command(settings: Settings, action: Callable[[Session], users.StaffUser]) -> None:
+    with _expected_errors(settings), _engine(settings) as engine:
+        _require_current_schema(engine)
+        try:
+            with session_scope(engine) as session:
+                action(session)
+        except users.UserError as error:
+            raise _fail(f"{error}.") from None
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[
+        str, typer.Argument(help="Gebruikersnaam (kleine letters, cijfers, . _ -).")
+    ],
+    role: Annotated[UserRole, typer.Option("--role", help="admin of staff.")] = UserRole.STAFF,
+    password_stdin: PasswordStdinOption = False,
+) -> None:
+    """Maak een account aan (wachtwoord als argon2-hash opgeslagen)."""
+    settings = _settings()
+    password, generated = _password(password_stdin)
+    _user_command(
+        settings,
+        lambda session: users.add_user(session, username, password, role, settings=settings),
+    )
+    typer.echo(f"Account {users.normalize_username(username)} ({role.value}) aangemaakt.", err=True)
+    if generated:
+        typer.echo("Wachtwoord (wordt maar één keer getoond):", err=True)
+        typer.echo(password)
+
+
+@users_app.command("disable")
+def users_disable(username: Annotated[str, typer.Argument(help="Gebruikersnaam.")]) -> None:
+    """Zet een account uit; lopende sessies en tokens werken direct niet meer."""
+    settings = _settings()
+    _user_command(settings, lambda session: users.disable_user(session, username))
+    typer.echo(f"Account {users.normalize_username(username)} uitgezet.")
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    username: Annotated[str, typer.Argument(help="Gebruikersnaam.")],
+    password_stdin: PasswordStdinOption = False,
+) -> None:
+    """Geef een account een nieuw wachtwoord (en zet het weer aan)."""
+    settings = _settings()
+    password, generated = _password(password_stdin)
+    _user_command(
+        settings,
+        lambda session: users.reset_password(session, username, password, settings=settings),
+    )
+    typer.echo(f"Nieuw wachtwoord ingesteld voor {users.normalize_username(username)}.", err=True)
+    if generated:
+        typer.echo("Wachtwoord (wordt maar één keer getoond):", err=True)
+        typer.echo(password)
