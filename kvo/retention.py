@@ -33,6 +33,7 @@ from sqlalchemy import (
     and_,
     create_engine,
     delete,
+    exc,
     func,
     inspect,
     not_,
@@ -97,6 +98,18 @@ def cutoff_for(older_than_days: int, now: datetime | None = None) -> datetime:
 def _batches(items: Sequence[str]) -> Iterator[list[str]]:
     for start in range(0, len(items), BATCH):
         yield list(items[start : start + BATCH])
+
+
+def has_events_table(url: str) -> bool:
+    """Whether ``url`` holds Rasa's ``events`` table; an unreachable database counts as yes, so
+    the purge that follows reports the outage instead of skipping it silently."""
+    engine = store_engine(url, timeout_seconds=5.0)
+    try:
+        return inspect(engine).has_table("events")
+    except (exc.OperationalError, exc.InterfaceError):
+        return True
+    finally:
+        engine.dispose()
 
 
 def _require_events_table(engine: Engine) -> None:
