@@ -40,6 +40,7 @@ from sqlalchemy import (
     select,
 )
 
+from kvo import visitor_questions
 from kvo.db import normalize_database_url
 from kvo.timeutil import ensure_utc
 
@@ -218,13 +219,19 @@ def purge_conversation(engine: Engine, sender_id: str) -> StorePurge:
 def purge_conversation_everywhere(
     conversation_id: str, tracker_db_url: str, events_db_url: str
 ) -> bool | None:
-    """Remove one conversation from the tracker store and the event broker database.
+    """Remove one conversation from the tracker store and the event broker database (Rasa's
+    stock table and our broker's visitor_events, whose weekly counts stay).
 
-    True when a configured store held it, False when none did, None when neither store is
+    True when a configured store held it, False when none did, None when no store is
     configured (in-memory tracker store: nothing outlives the Rasa server).
     """
     urls = [url for url in (tracker_db_url, events_db_url) if url]
-    if not urls:
+    visitor_url = events_db_url or (
+        str(visitor_questions.DEFAULT_EVENTS_DB)
+        if visitor_questions.DEFAULT_EVENTS_DB.exists()
+        else ""
+    )
+    if not urls and not visitor_url:
         return None
     found = False
     for url in urls:
@@ -233,6 +240,16 @@ def purge_conversation_everywhere(
             found = purge_conversation(engine, conversation_id).events > 0 or found
         except NoEventsTable:
             continue  # nothing stored there yet
+        finally:
+            engine.dispose()
+    if visitor_url:
+        engine = visitor_questions.events_engine(
+            events_db_url or f"sqlite:///{visitor_url}", create=False
+        )
+        try:
+            if visitor_questions.has_visitor_events(engine):
+                erased = visitor_questions.purge_conversation(engine, conversation_id)
+                found = erased.events > 0 or erased.feedback > 0 or found
         finally:
             engine.dispose()
     return found

@@ -475,6 +475,7 @@ def purge_conversation(
     engine: Engine, conversation_id: str, tz: ZoneInfo | None = None
 ) -> RawPurge:
     """Erase one conversation (a lead's erasure request); its counts stay in the aggregates."""
+    metadata.create_all(engine)  # the feedback and weekly tables, on a broker-only database
     refresh_weekly(engine, tz)
     with engine.begin() as connection:
         events = (
