@@ -43,7 +43,7 @@ from chat_load import ConversationFactory, run_phase  # noqa: E402
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
 MODEL = REPO / "models" / "pvo-assistent.tar.gz"
 GOAL_PERCENT = 10.0
-START_TIMEOUT_SECONDS = 300
+START_TIMEOUT_SECONDS = 900
 CONCURRENCY = 20
 VARIANTS = ("none", "stock-sql", "buffered")
 

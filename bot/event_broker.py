@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import collections
+import contextlib
 import logging
 import os
 import threading
@@ -70,7 +71,10 @@ def resolve_url(url: str | None) -> sa.engine.URL:
         path = Path(parsed.database)
         if not path.is_absolute():
             path = REPO / path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # A folder that cannot be made is reported by the writer's first flush; the engine
+        # starts regardless.
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
         parsed = parsed.set(database=str(path))
     return parsed
 
@@ -108,9 +112,11 @@ class BufferedSQLEventBroker(EventBroker):
         self.written = 0
 
         self._engine = self._create_engine(self.url)
-        metadata = sa.MetaData()
-        self._table = table_definition(metadata)
-        metadata.create_all(self._engine)
+        self._metadata = sa.MetaData()
+        self._table = table_definition(self._metadata)
+        # Created by the writer on its first flush: an unreachable database at start-up must
+        # not stop the engine from starting.
+        self._table_ready = False
 
         self._thread = threading.Thread(target=self._run, name="event-broker-flush", daemon=True)
         self._thread.start()
@@ -202,6 +208,9 @@ class BufferedSQLEventBroker(EventBroker):
         if not rows:
             return 0
         try:
+            if not self._table_ready:
+                self._metadata.create_all(self._engine)
+                self._table_ready = True
             with self._engine.begin() as connection:
                 connection.execute(self._table.insert(), [{c: r[c] for c in COLUMNS} for r in rows])
         except Exception as error:
