@@ -328,3 +328,17 @@ def test_faq_topics_come_from_the_domain() -> None:
     assert "faq/kosten_subsidie" in topics and "faq/privacy" in topics
     assert all(topic.startswith("faq/") for topic in topics)
     assert json.dumps(sorted(topics))  # plain strings
+
+
+def test_lead_erasure_purges_the_conversation_from_the_events_database(log: Log) -> None:
+    from kvo.retention import purge_conversation_everywhere
+
+    _fill(log)
+    before, _ = vq.weekly_stats(log.engine, tz=TZ)
+    url = log.engine.url.render_as_string(hide_password=False)
+    assert purge_conversation_everywhere("c3", "", url) is True
+    assert purge_conversation_everywhere("c3", "", url) is False
+    with log.engine.connect() as connection:
+        left = set(connection.scalars(select(vq.EVENTS.c.conversation_id).distinct()))
+    assert "c3" not in left and "c1" in left
+    assert vq.weekly_stats(log.engine, tz=TZ)[0] == before
