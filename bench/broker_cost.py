@@ -46,6 +46,7 @@ GOAL_PERCENT = 10.0
 START_TIMEOUT_SECONDS = 900
 CONCURRENCY = 20
 VARIANTS = ("none", "stock-sql", "buffered")
+# Also available: "null" (a broker that drops everything: Rasa's own cost of having a broker).
 
 
 def free_port() -> int:
@@ -106,6 +107,8 @@ def broker_section(variant: str, folder: Path) -> str:
         return f'event_broker:\n  type: SQL\n  dialect: sqlite\n  db: "{folder / "stock.db"}"\n'
     if variant == "buffered":
         return "event_broker:\n  type: bot.event_broker.BufferedSQLEventBroker\n"
+    if variant == "null":
+        return "event_broker:\n  type: bench.null_broker.NullEventBroker\n"
     return ""
 
 

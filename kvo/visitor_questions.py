@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -44,6 +45,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import IntegrityError
 
 from bot.event_rows import MAX_ID_CHARS, MAX_NAME_CHARS, TABLE
 from kvo.db import normalize_database_url
@@ -52,7 +54,8 @@ from kvo.settings import REPO_ROOT, Settings, get_settings
 from kvo.timeutil import ensure_utc
 
 DEFAULT_EVENTS_DB = REPO_ROOT / "var" / "events.db"
-FAQ_RESPONSES_FILE = REPO_ROOT / "data" / "responses" / "faq.yml"
+DOMAIN_FILE = REPO_ROOT / "domain.yml"
+RESPONSES_DIR = REPO_ROOT / "data" / "responses"
 
 CLARIFICATION = "clarification"
 OUT_OF_SCOPE = "out_of_scope"
@@ -306,11 +309,22 @@ def conversation_key(conversation_id: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def faq_topics(path: Path = FAQ_RESPONSES_FILE) -> frozenset[str]:
-    """The FAQ topics of the domain, as the channel sends them: ``faq/<topic>``."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    names = (data.get("responses") or {}).keys()
-    return frozenset(name.removeprefix("utter_") for name in names if name.startswith("utter_faq/"))
+def faq_topics(files: tuple[Path, ...] | None = None) -> frozenset[str]:
+    """The FAQ topics of the domain, as the channel sends them: ``faq/<topic>`` for every
+    ``utter_faq/<topic>`` response in domain.yml and data/responses/*.yml."""
+    if files is None:
+        files = (DOMAIN_FILE, *sorted(RESPONSES_DIR.glob("*.yml")))
+    topics: set[str] = set()
+    for path in files:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        responses = data.get("responses") if isinstance(data, dict) else None
+        if isinstance(responses, dict):
+            topics.update(
+                name.removeprefix("utter_")
+                for name in responses
+                if isinstance(name, str) and name.startswith("utter_faq/")
+            )
+    return frozenset(topics)
 
 
 def record_feedback(
@@ -395,7 +409,9 @@ def weekly_stats(
     engine: Engine, weeks: int = 12, tz: ZoneInfo | None = None
 ) -> tuple[list[WeekStats], dict[str, dict[str, int]]]:
     """The last ``weeks`` weeks with data (oldest first) and 👍/👎 per topic over those weeks."""
-    refresh_weekly(engine, tz)
+    # A concurrent refresh may insert the same week first: its counts are as good as ours.
+    with suppress(IntegrityError):
+        refresh_weekly(engine, tz)
     with engine.connect() as connection:
         rows = list(
             connection.execute(
