@@ -28,6 +28,9 @@ COLUMNS = (
     "action",
 )
 KEPT_TYPES = ("user", "bot", "action")
+# Rasa's bookkeeping actions say nothing about how a turn ended: not stored (about a quarter of
+# all events, so fewer rows to write).
+SKIPPED_ACTIONS = frozenset({"action_listen", "action_session_start", "action_unlikely_intent"})
 
 MAX_ID_CHARS = 255
 MAX_NAME_CHARS = 255
@@ -83,6 +86,8 @@ def event_row(event: dict[str, Any]) -> dict[str, Any] | None:
     conversation_id = _text(event.get("sender_id"), MAX_ID_CHARS)
     timestamp = _confidence(event.get("timestamp"))
     if kind not in KEPT_TYPES or conversation_id is None or timestamp is None:
+        return None
+    if kind == "action" and event.get("name") in SKIPPED_ACTIONS:
         return None
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
     row.update(conversation_id=conversation_id, ts=timestamp, type=kind)

@@ -41,7 +41,9 @@ async def main():
         result["texts"] = sorted({r[0] for r in db.execute("select text from visitor_events")})
     for i in range(7):
         broker.publish({"event": "action", "sender_id": "late", "timestamp": time.time(),
-                        "name": "action_listen"})
+                        "name": "action_clarify"})
+    broker.publish({"event": "action", "sender_id": "late", "timestamp": time.time(),
+                    "name": "action_listen"})
     await broker.close()
     with sqlite3.connect(job["events_db"]) as db:
         result["rows_after_close"] = db.execute("select count(*) from visitor_events").fetchone()[0]
@@ -169,6 +171,7 @@ def test_rows_keep_only_what_the_staff_side_needs() -> None:
     for dropped in (
         {"event": "slot", "sender_id": "abc", "timestamp": 1, "name": "access_code", "value": "X"},
         {"event": "user", "timestamp": 1, "text": "no sender"},
+        {"event": "action", "sender_id": "abc", "timestamp": 1, "name": "action_listen"},
         {"event": "user", "sender_id": "abc", "timestamp": True},
         "not a dict",
     ):
