@@ -262,7 +262,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"Variants: {', '.join(variants)}; {args.rounds} interleaved rounds of"
             f" {args.messages} messages at {CONCURRENCY} concurrent conversations each"
         )
-        totals = asyncio.run(measure(urls, args.rounds, args.messages, args.seed, args.max_seconds))
+        totals = asyncio.run(
+            measure(urls, pids, args.rounds, args.messages, args.seed, args.max_seconds)
+        )
         time.sleep(1.5)  # let the buffered broker flush before counting its rows
         report = summarise(totals, {v: stored_rows(v, folder) for v in variants})
     if args.json:
