@@ -1,0 +1,95 @@
+"""The public web part: demo page, privacy page and widget assets (api/web.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api import web
+from kvo.settings import get_settings
+
+
+@pytest.fixture
+def client() -> TestClient:
+    app = FastAPI()
+    app.include_router(web.router)
+    return TestClient(app)
+
+
+def test_demo_page_has_the_button_script_and_config(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert '<html lang="nl">' in html
+    assert '<script src="/widget/pvo-chat.js" defer></script>' in html
+    assert '"server": "http://localhost:5005"' in html
+    assert '"feedbackUrl": "http://testserver/feedback"' in html
+
+
+def test_demo_page_takes_the_chat_server_from_settings(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PVO_CHAT_SERVER_URL", "https://chat.example.nl")
+    get_settings.cache_clear()
+    try:
+        assert '"server": "https://chat.example.nl"' in client.get("/").text
+    finally:
+        get_settings.cache_clear()
+
+
+def test_widget_script_carries_its_texts(client: TestClient) -> None:
+    response = client.get("/widget/pvo-chat.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    first_line, rest = response.text.split("\n", 1)
+    assert first_line.startswith("window.PVOChatStrings = ")
+    strings = json.loads(first_line.removeprefix("window.PVOChatStrings = ").rstrip(";"))
+    assert strings["launcher"] == "Stel uw vraag aan PVO"
+    assert "PVO-assistent chat button" in rest
+
+
+def test_strings_cannot_close_the_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(web, "widget_strings", lambda: {"launcher": "</script><b>x"})
+    assert "</script>" not in web.widget_script().split("\n", 1)[0]
+
+
+def test_stylesheet_served(client: TestClient) -> None:
+    response = client.get("/widget/pvo-chat.css")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+
+
+def test_vendored_socket_io_served_when_built(client: TestClient) -> None:
+    path = web.ASSETS["vendor/socket.io.min.js"][0]
+    if not path.is_file():
+        pytest.skip("socket.io client not vendored yet: run `make widget`")
+    response = client.get("/widget/vendor/socket.io.min.js")
+    assert response.status_code == 200
+    assert "Socket.IO" in response.text[:200]
+    assert client.get("/widget/vendor/socket.io.LICENSE").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../web.py", "..%2Fweb.py", "vendor/../../web.py", "pvo-chat.css/..", "nope.js", "static"],
+)
+def test_only_listed_assets_are_served(client: TestClient, name: str) -> None:
+    assert client.get(f"/widget/{name}").status_code == 404
+
+
+def test_privacy_page_uses_the_configured_periods(client: TestClient) -> None:
+    response = client.get("/widget/privacy")
+    assert response.status_code == 200
+    settings = get_settings()
+    assert f"{settings.conversation_retention_days} dagen" in response.text
+    assert f"{settings.lead_retention_months} maanden" in response.text
+
+
+def test_widget_strings_file_is_flat_text() -> None:
+    strings = web.widget_strings()
+    assert strings and all(isinstance(value, str) and value for value in strings.values())
