@@ -267,6 +267,9 @@
   var privacyUrl = safeUrl(config.privacyUrl || new URL("privacy", assetBase).href);
   var contactUrl = safeUrl(config.contactUrl || "https://www.pvo-brabant-zeeland.nl");
   var greeting = config.greeting || "/greet";
+  // WebSocket first: it needs no CORS preflight and holds one connection; long-polling only
+  // when a proxy blocks WebSockets.
+  var transports = Array.isArray(config.transports) ? config.transports : ["websocket", "polling"];
   var UNREACHABLE_AFTER_FAILURES = 3;
 
   var history = new History(safeStorage(), STORAGE_KEY);
@@ -460,6 +463,8 @@
       if (typeof root.io !== "function") return showUnreachable();
       socket = root.io(serverUrl, {
         path: socketPath,
+        transports: transports,
+        tryAllTransports: true,
         reconnection: true,
         reconnectionDelay: 1000,
         reconnectionDelayMax: 10000,
