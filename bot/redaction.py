@@ -1,0 +1,98 @@
+"""What may not be stored: access codes and the answers to sensitive questions.
+
+Works on serialised events (the dicts Rasa stores), so the same rules serve the tracker store and
+the log filter. Standard library only.
+
+Rules:
+- any access code (`XXXX-XXXX`, any case, with or without the dash) anywhere in any string;
+- the text, `parse_data` text and entity values of a user message sent while the bot was asking
+  for a sensitive slot (`requested_slot` in the list);
+- the value of a sensitive slot in a slot event.
+
+Without a dash, an 8-character word is only taken for a code when it does not read like a word:
+it holds a digit, or fewer than three of the vowels a/e/u. Codes never contain I or O, so Dutch
+words such as "keurmerk" or "afspraak" stay readable while codes like "vryxfwpk" are removed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+MARKER = "[verwijderd]"
+REQUESTED_SLOT = "requested_slot"
+# The code alphabet (kvo/access_codes.py): no 0/O, no 1/I. Case-insensitive.
+_CODE_CHAR = "[A-HJ-NP-Za-hj-np-z2-9]"
+_DASHED = re.compile(
+    rf"(?<![A-Za-z0-9]){_CODE_CHAR}{{4}}\s*[-‐‑‒–—−]\s*{_CODE_CHAR}{{4}}(?![A-Za-z0-9])"
+)
+_PLAIN = re.compile(rf"(?<![A-Za-z0-9]){_CODE_CHAR}{{8}}(?![A-Za-z0-9])")
+_WORD_VOWELS = frozenset("aeu")
+
+
+def _plain_looks_like_code(token: str) -> bool:
+    lowered = token.lower()
+    return any(ch.isdigit() for ch in lowered) or sum(ch in _WORD_VOWELS for ch in lowered) < 3
+
+
+def redact_codes(text: str) -> str:
+    """`text` with every access code replaced by the marker."""
+    if not text:
+        return text
+    text = _DASHED.sub(MARKER, text)
+    return _PLAIN.sub(lambda m: MARKER if _plain_looks_like_code(m[0]) else m[0], text)
+
+
+def contains_code(text: str) -> bool:
+    return redact_codes(text) != text
+
+
+def _scrub(value: Any) -> Any:
+    """Codes removed from every string inside a JSON-like value."""
+    if isinstance(value, str):
+        return redact_codes(value)
+    if isinstance(value, list):
+        return [_scrub(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrub(item) for key, item in value.items()}
+    return value
+
+
+def _blank_user_event(event: dict[str, Any]) -> dict[str, Any]:
+    event = dict(event)
+    event["text"] = MARKER
+    parse_data = event.get("parse_data")
+    if isinstance(parse_data, dict):
+        parse_data = dict(parse_data)
+        parse_data["text"] = MARKER
+        entities = parse_data.get("entities")
+        if isinstance(entities, list):
+            parse_data["entities"] = [
+                {**entity, "value": MARKER} if isinstance(entity, dict) else MARKER
+                for entity in entities
+            ]
+        event["parse_data"] = parse_data
+    return event
+
+
+def redact_events(
+    events: Iterable[dict[str, Any]], sensitive_slots: frozenset[str]
+) -> list[dict[str, Any]]:
+    """Serialised events with sensitive content replaced by the marker (inputs are not changed)."""
+    redacted: list[dict[str, Any]] = []
+    requested: Any = None
+    for event in events:
+        kind = event.get("event")
+        if kind in ("session_started", "restart"):
+            requested = None
+        if kind == "user" and isinstance(requested, str) and requested in sensitive_slots:
+            event = _blank_user_event(event)
+        elif kind == "slot":
+            name = event.get("name")
+            if name == REQUESTED_SLOT:
+                requested = event.get("value")
+            elif name in sensitive_slots and event.get("value") is not None:
+                event = {**event, "value": MARKER}
+        redacted.append(_scrub(event))
+    return redacted

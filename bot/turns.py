@@ -1,0 +1,170 @@
+"""One visitor message through the engine, with the guarantees our channels give.
+
+Shared by the REST and socket.io channels (bot/channels.py):
+
+- always a reply: a turn that produced no bot message, failed, or has not finished after the
+  reply deadline (3 s) is answered with `utter_service_unavailable`, which names the contact
+  route. A late turn finishes in the background; its output is dropped, not sent afterwards;
+- bounded input: a message longer than PVO_MAX_MESSAGE_CHARS gets `utter_message_too_long`
+  and never reaches the NLU;
+- a per-client rate limit answered with `utter_rate_limited`;
+- `client_key` in the message metadata: a salted hash of the client address, never the address.
+
+Log lines name what happened, never the message, the sender id or the reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import re
+import time
+from collections import OrderedDict
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.engine_settings import EngineSettings
+from bot.tracker_store import find_redacting_store
+
+logger = logging.getLogger(__name__)
+
+SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-\[\]]{1,128}$")
+TOO_LONG = "utter_message_too_long"
+RATE_LIMITED = "utter_rate_limited"
+UNAVAILABLE = "utter_service_unavailable"
+# Last resort when even the domain response cannot be rendered (e.g. no model loaded yet).
+FALLBACK_TEXT = (
+    "Het spijt me, er ging iets mis en ik kan u nu niet helpen. Probeer het later nog eens, of"
+    " neem contact op met PVO Brabant-Zeeland via de website www.pvo-brabant-zeeland.nl."
+)
+_MAX_BUCKETS = 50_000
+
+
+def valid_sender(sender: object) -> bool:
+    return isinstance(sender, str) and SENDER_PATTERN.fullmatch(sender) is not None
+
+
+def client_key(secret: str, address: str | None) -> str:
+    """A stable, salted hash of the client address; the address itself is never kept."""
+    digest = hmac.new(secret.encode(), (address or "unknown").encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+class RateLimiter:
+    """Token bucket per client key: `count` messages per `period` seconds, bursts included."""
+
+    def __init__(self, count: int, period: float) -> None:
+        self.capacity = float(count)
+        self.refill_per_second = count / period
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        tokens, last = self._buckets.get(key, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - last) * self.refill_per_second)
+        allowed = tokens >= 1.0
+        self._buckets[key] = (tokens - 1.0 if allowed else tokens, now)
+        self._buckets.move_to_end(key)
+        while len(self._buckets) > _MAX_BUCKETS:
+            self._buckets.popitem(last=False)
+        return allowed
+
+
+class TopicCollector(CollectingOutputChannel):
+    """Collects the bot's messages and marks FAQ answers with their topic ("faq/<topic>")."""
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        before = len(self.messages)
+        action = message.get("utter_action")
+        await super().send_response(recipient_id, dict(message))
+        if isinstance(action, str) and action.startswith("utter_faq/"):
+            for sent in self.messages[before:]:
+                sent["topic"] = action.removeprefix("utter_")
+
+
+class TurnRunner:
+    """Runs turns for one channel; needs the Sanic app (for the loaded agent) once serving."""
+
+    def __init__(self, settings: EngineSettings, channel_name: str) -> None:
+        self.settings = settings
+        self.channel_name = channel_name
+        self.limiter = RateLimiter(*settings.rate_limit)
+        self.app: Any = None
+
+    @property
+    def agent(self) -> Any:
+        return getattr(getattr(self.app, "ctx", None), "agent", None)
+
+    async def response(self, name: str, sender_id: str) -> list[dict[str, Any]]:
+        """The domain response `name` as channel messages (with the contact placeholders filled)."""
+        agent = self.agent
+        try:
+            tracker = DialogueStateTracker(sender_id, agent.domain.slots)
+            generated = await agent.nlg.generate(name, tracker, self.channel_name)
+        except Exception as error:
+            logger.error("Response %s not rendered: %s", name, type(error).__name__)
+            generated = None
+        text = (generated or {}).get("text") or FALLBACK_TEXT
+        # `notice` lets clients and the benchmark tell these answers from the conversation's own.
+        message: dict[str, Any] = {"recipient_id": sender_id, "text": text, "notice": name}
+        if generated and generated.get("buttons"):
+            message["buttons"] = generated["buttons"]
+        return [message]
+
+    def sensitive_next(self, sender_id: str) -> bool:
+        agent = self.agent
+        store = find_redacting_store(getattr(agent, "tracker_store", None))
+        return store is not None and store.sensitive_next(sender_id)
+
+    async def run(
+        self,
+        on_new_message: Any,
+        text: str,
+        sender_id: str,
+        address: str | None,
+        metadata: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The bot's reply to one message: never empty, within the reply deadline."""
+        key = client_key(self.settings.session_secret, address)
+        if not self.limiter.allow(key):
+            logger.info("Message refused: client over the rate limit")
+            return await self.response(RATE_LIMITED, sender_id)
+        if len(text) > self.settings.max_message_chars:
+            logger.info("Message refused: %d characters, over the limit", len(text))
+            return await self.response(TOO_LONG, sender_id)
+
+        collector = TopicCollector()
+        message = UserMessage(
+            text,
+            collector,
+            sender_id,
+            input_channel=self.channel_name,
+            metadata={**(metadata or {}), "client_key": key},
+        )
+        task = asyncio.ensure_future(on_new_message(message))
+        done, _ = await asyncio.wait({task}, timeout=self.settings.reply_deadline_seconds)
+        if task not in done:
+            logger.warning("Turn not finished within the reply deadline; answered with a notice")
+            task.add_done_callback(_forget)
+            return await self.response(UNAVAILABLE, sender_id)
+        failure = task.exception() if not task.cancelled() else asyncio.CancelledError()
+        if failure is not None:
+            logger.error("Turn failed: %s", type(failure).__name__)
+            return await self.response(UNAVAILABLE, sender_id)
+        if not collector.messages:
+            logger.warning("Turn produced no bot message; answered with a notice")
+            return await self.response(UNAVAILABLE, sender_id)
+        return collector.messages
+
+
+def _forget(task: asyncio.Future) -> None:
+    """Collect the late turn's outcome so asyncio does not log it (with its traceback)."""
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        logger.error("Late turn failed: %s", type(error).__name__)
