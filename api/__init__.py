@@ -1,0 +1,1 @@
+"""Staff API and dashboard (FastAPI), plus the website demo page and chat widget assets."""

@@ -32,6 +32,7 @@ from kvo.models import (
     Lead,
     LeadEvent,
     LeadKind,
+    LeadNote,
     LeadStatus,
     MailKind,
     MailStatus,
@@ -564,6 +565,8 @@ def _erase(
         session.execute(
             delete(IntakeDraft).where(IntakeDraft.conversation_key == lead.conversation_key)
         )
+    # Staff notes may quote the visitor: they go with the personal data.
+    session.execute(delete(LeadNote).where(LeadNote.lead_id == lead.id))
     lead.name = lead.email = lead.phone = None
     lead.organisation = lead.description = None
     lead.conversation_id = lead.conversation_key = lead.client_key = None

@@ -620,3 +620,72 @@ def _rules_changed(
     _mapper: Mapper[AvailabilityRule], connection: Connection, rule: AvailabilityRule
 ) -> None:
     bump_rules_version(connection, rule.facilitator_id)
+
+
+# --- staff: accounts, audit log, lead notes, phase changes (migration 0004_staff) ----------
+
+
+class UserRole(enum.StrEnum):
+    """admin: accounts, erasure, export, audit log; staff: everything else."""
+
+    ADMIN = "admin"
+    STAFF = "staff"
+
+
+class User(TimestampMixin, Base):
+    """A PVO staff account for the staff API and dashboard (argon2 password hash)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[UserRole] = mapped_column(_enum_column_type(UserRole, "user_role"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Raised on disable and password reset: tokens and sessions issued before stop working.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class AuditEntry(Base):
+    """Who viewed, exported or erased personal data, and when. Subjects are ids only."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_occurred_at", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(100))
+
+
+class LeadNote(Base):
+    """A staff note on a lead; erased with the lead's personal data."""
+
+    __tablename__ = "lead_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(String(2000))
+
+
+class PhaseChange(Base):
+    """A staff change of a trajectory's phase: from, to, the date it took effect, by whom."""
+
+    __tablename__ = "phase_changes"
+    __table_args__ = (
+        CheckConstraint("to_phase BETWEEN 1 AND 5", name="to_phase_range"),
+        CheckConstraint("from_phase BETWEEN 1 AND 5", name="from_phase_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trajectory_id: Mapped[int] = mapped_column(
+        ForeignKey("trajectories.id", ondelete="CASCADE"), index=True
+    )
+    from_phase: Mapped[int] = mapped_column(SmallInteger)
+    to_phase: Mapped[int] = mapped_column(SmallInteger)
+    effective_on: Mapped[date] = mapped_column(Date)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    author: Mapped[str] = mapped_column(String(64))

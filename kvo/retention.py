@@ -186,3 +186,40 @@ def purge_event_broker(engine: Engine, cutoff: datetime, sender_ids: Sequence[st
         removed += result.rowcount or 0
         conversations += len(present)
     return StorePurge(conversations=conversations, events=removed)
+
+
+def purge_conversation(engine: Engine, sender_id: str) -> StorePurge:
+    """Delete one conversation (all rows of ``sender_id``), e.g. on an erasure request.
+
+    Works on the tracker store and the event broker alike: both key rows by ``sender_id``.
+    """
+    _require_events_table(engine)
+    with engine.begin() as connection:
+        result = connection.execute(
+            delete(BROKER_EVENTS).where(BROKER_EVENTS.c.sender_id == sender_id)
+        )
+    removed = result.rowcount or 0
+    return StorePurge(conversations=1 if removed else 0, events=removed)
+
+
+def purge_conversation_everywhere(
+    conversation_id: str, tracker_db_url: str, events_db_url: str
+) -> bool | None:
+    """Remove one conversation from the tracker store and the event broker database.
+
+    True when a configured store held it, False when none did, None when neither store is
+    configured (in-memory tracker store: nothing outlives the Rasa server).
+    """
+    urls = [url for url in (tracker_db_url, events_db_url) if url]
+    if not urls:
+        return None
+    found = False
+    for url in urls:
+        engine = store_engine(url)
+        try:
+            found = purge_conversation(engine, conversation_id).events > 0 or found
+        except NoEventsTable:
+            continue  # nothing stored there yet
+        finally:
+            engine.dispose()
+    return found
