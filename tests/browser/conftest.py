@@ -18,17 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conversation.conftest import (  # noqa: F401  (fixtures used by name)
     action_server,
     chat_database_url,
-    endpoints_file,
     rasa_url,
     server_logs,
     stop,
     wait_for,
 )
-from tests.support import REPO, free_port, require
+from tests.support import REPO, ActionServer, free_port, require
 
 ARTIFACTS = REPO / "var" / "artifacts" / "browser"
 AXE_SCRIPT = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -80,6 +80,23 @@ def server_env(chat_database_url: str, api_port: int) -> dict[str, str]:  # noqa
         EVENTS_DB_URL=chat_database_url.replace("kvo.sqlite3", "events.sqlite3"),
     )
     return env
+
+
+@pytest.fixture(scope="session")
+def endpoints_file(
+    action_server: ActionServer,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """The repo's endpoints (NLG, redacting tracker store that marks `sensitive_next`) pointed at
+    the test action server."""
+    endpoints = yaml.safe_load((REPO / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints["action_endpoint"] = {
+        "url": action_server.webhook,
+        "headers": {"Authorization": f"Bearer {action_server.token}"},
+    }
+    path = tmp_path_factory.mktemp("rasa") / "endpoints.yml"
+    path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="session")
