@@ -23,7 +23,7 @@ ifndef PYTHON312
 PYTHON312 := $(call find_python,3.12)
 endif
 
-.PHONY: help setup spacy train run shell test test-fast test-widget widget lint format validate db benchmark clean lock
+.PHONY: help setup spacy train run shell test test-fast test-widget widget lint format validate db benchmark benchmark-broker clean lock
 
 help:
 	@echo "make run        start the assistant (Rasa :5005, actions :5055) on demo data"
@@ -124,6 +124,11 @@ format: $(APP_VENV)/.installed
 
 benchmark: $(APP_VENV)/.installed
 	$(APP_PY) bench/chat_load.py
+
+# The event broker's cost: chat load without a broker, with Rasa's stock SQL broker and with ours,
+# on a private stack (free ports); needs a trained model, not a running assistant.
+benchmark-broker: setup train
+	nice -n 10 $(APP_PY) bench/broker_cost.py --json var/bench/broker_cost.json
 
 clean:
 	rm -rf $(ENGINE_VENV) $(APP_VENV) var/spacy models .pytest_cache node_modules $(WIDGET_VENDOR)

@@ -39,6 +39,13 @@ class ApiSettings(BaseSettings):
     )
     login_limit_per_user: str = "5/15minutes"
     login_limit_per_client: str = "20/15minutes"
+    # POST /feedback (public): votes per client address.
+    feedback_limit_per_client: str = "30/minute"
+    # Verifies the chat session ids the engine's socket.io channel issued (shared secret).
+    session_secret: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("PVO_SESSION_SECRET", "session_secret"),
+    )
     # Where /ready looks: the engine's channel port and the action server.
     engine_url: str = "http://127.0.0.1:5005"
     actions_url: str = "http://127.0.0.1:5055"

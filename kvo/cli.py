@@ -23,7 +23,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Engine, exc
 from sqlalchemy.orm import Session
 
-from kvo import db_purpose, lockout_admin, migrate, retention
+from kvo import db_purpose, lockout_admin, migrate, retention, visitor_questions
 from kvo.bench_data import generate_bench_data
 from kvo.db import StoreUnavailable, make_engine, safe_url, session_scope
 from kvo.demo_data import load_demo_data
@@ -394,13 +394,47 @@ def conversations_purge(
             days,
             lambda engine: retention.purge_tracker_store(engine, cutoff),
         )
-    if settings.events_db_url:
+    # Rasa's stock SQL broker keeps a table `events`; ours keeps `visitor_events` (it may be
+    # the same database, or the broker's default file when EVENTS_DB_URL is not set).
+    stock_broker = settings.events_db_url and retention.has_events_table(settings.events_db_url)
+    if stock_broker:
         _purge_store(
             "Event broker",
             settings.events_db_url,
             days,
             lambda engine: (retention.purge_event_broker(engine, cutoff, purged), []),
         )
+    _purge_visitor_events(settings, days, cutoff, purged, required=not stock_broker)
+
+
+def _purge_visitor_events(
+    settings: Settings, days: int, cutoff: datetime, also: list[str], *, required: bool
+) -> None:
+    """Raw events of "What visitors ask" follow the conversation retention; their weekly
+    counts (no personal data) are kept."""
+    url = visitor_questions.events_url(settings)
+    where = safe_url(url)
+    if not settings.events_db_url and not visitor_questions.DEFAULT_EVENTS_DB.exists():
+        return
+    engine = visitor_questions.events_engine(url, create=False)
+    try:
+        if not visitor_questions.has_visitor_events(engine):
+            return
+        result = visitor_questions.purge_raw(
+            engine, cutoff, conversation_ids=also, tz=settings.tzinfo
+        )
+    except (exc.OperationalError, exc.InterfaceError) as error:
+        if not required:
+            return
+        raise _fail(f"database niet bereikbaar ({where}).") from error
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"Vragen van bezoekers ({where}):"
+        f" {_count(result.conversations, 'gesprek', 'gesprekken')} ouder dan"
+        f" {_count(days, 'dag', 'dagen')} verwijderd ({result.events} events,"
+        f" {_count(result.feedback, 'beoordeling', 'beoordelingen')}); weektotalen blijven bewaard."
+    )
 
 
 def _count(number: int, one: str, more: str) -> str:

@@ -33,12 +33,14 @@ from sqlalchemy import (
     and_,
     create_engine,
     delete,
+    exc,
     func,
     inspect,
     not_,
     select,
 )
 
+from kvo import visitor_questions
 from kvo.db import normalize_database_url
 from kvo.timeutil import ensure_utc
 
@@ -97,6 +99,18 @@ def cutoff_for(older_than_days: int, now: datetime | None = None) -> datetime:
 def _batches(items: Sequence[str]) -> Iterator[list[str]]:
     for start in range(0, len(items), BATCH):
         yield list(items[start : start + BATCH])
+
+
+def has_events_table(url: str) -> bool:
+    """Whether ``url`` holds Rasa's ``events`` table; an unreachable database counts as yes, so
+    the purge that follows reports the outage instead of skipping it silently."""
+    engine = store_engine(url, timeout_seconds=5.0)
+    try:
+        return inspect(engine).has_table("events")
+    except (exc.OperationalError, exc.InterfaceError):
+        return True
+    finally:
+        engine.dispose()
 
 
 def _require_events_table(engine: Engine) -> None:
@@ -205,13 +219,19 @@ def purge_conversation(engine: Engine, sender_id: str) -> StorePurge:
 def purge_conversation_everywhere(
     conversation_id: str, tracker_db_url: str, events_db_url: str
 ) -> bool | None:
-    """Remove one conversation from the tracker store and the event broker database.
+    """Remove one conversation from the tracker store and the event broker database (Rasa's
+    stock table and our broker's visitor_events, whose weekly counts stay).
 
-    True when a configured store held it, False when none did, None when neither store is
+    True when a configured store held it, False when none did, None when no store is
     configured (in-memory tracker store: nothing outlives the Rasa server).
     """
     urls = [url for url in (tracker_db_url, events_db_url) if url]
-    if not urls:
+    visitor_url = events_db_url or (
+        str(visitor_questions.DEFAULT_EVENTS_DB)
+        if visitor_questions.DEFAULT_EVENTS_DB.exists()
+        else ""
+    )
+    if not urls and not visitor_url:
         return None
     found = False
     for url in urls:
@@ -220,6 +240,16 @@ def purge_conversation_everywhere(
             found = purge_conversation(engine, conversation_id).events > 0 or found
         except NoEventsTable:
             continue  # nothing stored there yet
+        finally:
+            engine.dispose()
+    if visitor_url:
+        engine = visitor_questions.events_engine(
+            events_db_url or f"sqlite:///{visitor_url}", create=False
+        )
+        try:
+            if visitor_questions.has_visitor_events(engine):
+                erased = visitor_questions.purge_conversation(engine, conversation_id)
+                found = erased.events > 0 or erased.feedback > 0 or found
         finally:
             engine.dispose()
     return found

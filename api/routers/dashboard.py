@@ -17,7 +17,9 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import ApiSettingsDep, DashboardStaff, KvoSettingsDep, SessionDep
 from api.errors import ApiError
+from api.routers import questions
 from api.routers.auth import login
+from api.schemas.questions import WEEK_PATTERN, Outcome
 from api.security import SESSION_COOKIE, issue_token, read_token
 from kvo import audit
 from kvo.errors import KvoError
@@ -51,6 +53,11 @@ CSS = (REPO_ROOT / "templates" / "dashboard" / "dashboard.css").read_text(encodi
 
 ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 PAGE_SIZE = 25
+OUTCOME_LABELS = {
+    "clarification": "Verduidelijking gevraagd",
+    "out_of_scope": "Buiten het onderwerp",
+    "handoff": "Doorverwezen naar een medewerker",
+}
 MESSAGES = {
     "status": "De status is gewijzigd.",
     "note": "De notitie is opgeslagen.",
@@ -322,6 +329,46 @@ def trajectory_phase_submit(
 
 
 @router.get("/questions", response_class=HTMLResponse)
-def questions_placeholder(request: Request, user: DashboardStaff) -> Response:
-    """Filled by the 'what visitors ask' work; until then a short notice."""
-    return _render(request, "dashboard/questions.html", {}, user)
+def questions_page(
+    request: Request,
+    user: DashboardStaff,
+    session: SessionDep,
+    settings: KvoSettingsDep,
+    week: Annotated[str | None, Query(pattern=WEEK_PATTERN)] = None,
+    outcome: Outcome | None = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    """Unanswered visitor messages (masked) per week, with the weekly chart and feedback."""
+    groups = questions.unanswered(request, settings, week, outcome)
+    stats = questions.question_stats(request, settings, 12)
+    top = max((w.conversations for w in stats.weeks), default=0) or 1
+    chart = [
+        {
+            "week": w.week,
+            "conversations": w.conversations,
+            "unanswered": w.unanswered,
+            "x": i * 40,
+            "conv_height": round(w.conversations / top * 100),
+            "unans_height": round(w.unanswered / top * 100),
+        }
+        for i, w in enumerate(stats.weeks)
+    ]
+    audit.record(session, user.username, "questions.list", f"dashboard:week:{week or 'all'}")
+    start = (page - 1) * PAGE_SIZE
+    return _render(
+        request,
+        "dashboard/questions.html",
+        {
+            "groups": groups[start : start + PAGE_SIZE],
+            "total": len(groups),
+            "page": page,
+            "pages": max(1, -(-len(groups) // PAGE_SIZE)),
+            "week": week or "",
+            "outcome": outcome or "",
+            "weeks": [w.week for w in reversed(stats.weeks)],
+            "outcome_labels": OUTCOME_LABELS,
+            "chart": chart,
+            "stats": stats,
+        },
+        user,
+    )
