@@ -165,6 +165,10 @@ def test_reload_keeps_the_history(page: Any, artifacts: Path) -> None:
     page.locator(PANEL).wait_for(state="visible")
     assert bot_texts(page) == before_bot
     assert page.locator(USER).all_inner_texts() == before_user
+    if stored_history(page).get("entries") and any(
+        entry.get("vote") for entry in stored_history(page)["entries"]
+    ):
+        assert page.get_by_text("Bedankt voor uw reactie.").count() >= 1, "the vote is remembered"
     shot(page, artifacts, "06-after-reload")
 
 
