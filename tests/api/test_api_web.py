@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from api import web
 from kvo.settings import get_settings
+from tests.support import add_report, require
 
 
 @pytest.fixture
@@ -93,3 +95,22 @@ def test_privacy_page_uses_the_configured_periods(client: TestClient) -> None:
 def test_widget_strings_file_is_flat_text() -> None:
     strings = web.widget_strings()
     assert strings and all(isinstance(value, str) and value for value in strings.values())
+
+
+def test_widget_size_within_budget() -> None:
+    """Script with texts + CSS + socket.io client, gzip: reported, and at most 50 KB."""
+    socket_io = web.ASSETS["vendor/socket.io.min.js"][0]
+    require(socket_io.is_file(), "socket.io client not vendored: run `make widget`")
+    parts = {
+        "pvo-chat.js": web.widget_script().encode(),
+        "pvo-chat.css": web.ASSETS["pvo-chat.css"][0].read_bytes(),
+        "socket.io.min.js": socket_io.read_bytes(),
+    }
+    sizes = {name: len(gzip.compress(data, 9)) for name, data in parts.items()}
+    total = sum(sizes.values())
+    add_report(
+        "Chat widget size (gzip): "
+        + ", ".join(f"{name} {size / 1024:.1f} KB" for name, size in sizes.items())
+        + f"; total {total / 1024:.1f} KB (budget 50 KB)"
+    )
+    assert total <= 50 * 1024

@@ -215,3 +215,27 @@ test("message text is never written as html", () => {
   const source = fs.readFileSync(path.join(REPO, "api/static/widget/pvo-chat.js"), "utf8");
   assert.ok(!/innerHTML|outerHTML|insertAdjacentHTML|document\.write/.test(source));
 });
+
+test("a bot message repeating a sensitive answer is stored with it blanked out", () => {
+  const storage = new MemoryStorage();
+  const history = new core.History(storage, "k");
+  history.addBot(core.normaliseBotMessage({ text: "Wat is uw e-mailadres?", sensitive_next: true }));
+  history.addUser("Iemand@Example.nl");
+  history.addBot(core.normaliseBotMessage({ text: "Klopt het dat iemand@example.nl uw adres is?" }));
+  const stored = storage.getItem("k");
+  assert.ok(!stored.toLowerCase().includes("iemand@example.nl"), stored);
+  assert.equal(history.state.entries[2].text, "Klopt het dat … uw adres is?");
+  // Regex characters in an answer are taken literally.
+  assert.equal(core.blankOut("a (b) c+d", ["(b)", "c+d"]), "a … …");
+  // "Nieuw gesprek" forgets them.
+  history.clear();
+  assert.deepEqual(history.secrets, []);
+});
+
+test("short sensitive answers are not blanked out of later messages", () => {
+  const history = new core.History(new MemoryStorage(), "k");
+  history.addBot(core.normaliseBotMessage({ text: "Mag ik uw naam bewaren?", sensitive_next: true }));
+  history.addUser("ja");
+  history.addBot(core.normaliseBotMessage({ text: "Dank u, ja dat is genoteerd." }));
+  assert.equal(history.state.entries[2].text, "Dank u, ja dat is genoteerd.");
+});

@@ -18,6 +18,8 @@
   var MAX_TEXT_CHARS = 5000;
   var MAX_REPLIES = 12;
   var STORAGE_KEY = "pvo-chat";
+  // Shorter sensitive answers ("ja", "nee") are not blanked out of later bot messages.
+  var MIN_SECRET_CHARS = 3;
   // Bare http(s) addresses and markdown links [label](https://...) become anchors; anything else
   // (javascript:, data:, relative paths) stays plain text.
   var LINK_PATTERN = /\[([^\]\n]{1,200})\]\(([^)\s]{1,2000})\)|(https?:\/\/[^\s<>"')\]]{1,2000})/g;
@@ -145,6 +147,9 @@
     this.storage = storage;
     this.key = key || STORAGE_KEY;
     this.state = this.read();
+    // The sensitive answers typed in this page, in memory only: a later bot message that repeats
+    // one (e.g. "Klopt het dat uw e-mailadres ... is?") is stored with it blanked out.
+    this.secrets = [];
   }
 
   History.prototype.empty = function () {
@@ -189,7 +194,7 @@
     this.state.sensitiveNext = message.sensitiveNext;
     return this.push({
       from: "bot",
-      text: message.text,
+      text: blankOut(message.text, this.secrets),
       replies: message.replies,
       topic: message.topic,
       vote: null,
@@ -200,6 +205,7 @@
   History.prototype.addUser = function (text) {
     var sensitive = this.state.sensitiveNext;
     this.state.sensitiveNext = false;
+    if (sensitive && String(text).trim().length >= MIN_SECRET_CHARS) this.secrets.push(String(text).trim());
     this.push(sensitive ? { from: "user", redacted: true } : { from: "user", text: text });
     return !sensitive;
   };
@@ -224,10 +230,21 @@
 
   History.prototype.clear = function () {
     var open = this.state.open;
+    this.secrets = [];
     this.state = this.empty();
     this.state.open = open;
     this.write();
   };
+
+  /** `text` with every occurrence of a secret (case-insensitive) replaced by "…". */
+  function blankOut(text, secrets) {
+    var result = String(text);
+    for (var i = 0; i < secrets.length; i++) {
+      var escaped = secrets[i].replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      result = result.replace(new RegExp(escaped, "gi"), "…");
+    }
+    return result;
+  }
 
   function validEntry(entry) {
     if (!entry || typeof entry !== "object") return false;
@@ -245,6 +262,7 @@
     mergeStrings: mergeStrings,
     feedbackBody: feedbackBody,
     History: History,
+    blankOut: blankOut,
   };
 
   if (typeof module === "object" && module.exports) {
