@@ -10,6 +10,14 @@ reports the resident memory of the Rasa server process and compares everything w
     * p95 latency <= 100 ms with 1 conversation
     * >= 40 messages/s with 20 concurrent conversations, and zero errors
     * Rasa server RSS <= 1.5 GiB
+    * beside maximum-size messages, the normal messages' p95 at 20 conversations stays within 10%
+      of the same load without them (an extra phase: --heavy-clients clients alternate messages of
+      1,000 characters, the channel's limit, and bodies just under the engine's 64 KB limit)
+
+Our channels answer some messages themselves (rate limit, reply deadline, message too long) and
+mark those answers with `notice`; the benchmark counts them as errors. All its conversations come
+from one address, so start the assistant with a high rate limit for benchmarking:
+`PVO_RATE_LIMIT=100000/minute make run`.
 
 Status checks (reference + access code) are deliberately left out: they include a deliberate
 ~50 ms argon2 hash check, which is not what this chat benchmark measures.
@@ -293,6 +301,45 @@ class PhaseResult:
     hit_time_limit: bool = False
     messages_per_second: float = 0.0
     latency_ms: dict[str, float | None] = field(default_factory=dict)
+    heavy_clients: int = 0
+    heavy: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.concurrency} conv." + (" + max-size" if self.heavy_clients else "")
+
+
+# Maximum-size input for the heavy phase: the longest message the channel passes to the NLU
+# (PVO_MAX_MESSAGE_CHARS, 1,000) and a body just under the engine's 64 KB limit.
+MAX_MESSAGE_TEXT = ("wat kost het keurmerk veilig ondernemen voor ons bedrijventerrein? " * 20)[
+    :1000
+]
+MAX_BODY_TEXT = "a" * (64 * 1024 - 200)
+GOAL_HEAVY_P95_RATIO = 1.10
+
+
+@dataclass
+class HeavyStats:
+    """What the maximum-size clients sent and got back during a phase."""
+
+    sent: int = 0
+    chars: Counter[int] = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def record(self, chars: int, kind: str, latency_ms: float) -> None:
+        self.sent += 1
+        self.chars[chars] += 1
+        self.kinds[kind] += 1
+        self.latencies_ms.append(latency_ms)
+
+    def summary(self) -> dict[str, Any]:
+        latencies = sorted(self.latencies_ms)
+        return {
+            "sent": self.sent,
+            "answers": dict(self.kinds.most_common()),
+            "p95_ms": percentile(latencies, 95),
+        }
 
 
 @dataclass
@@ -325,6 +372,14 @@ def reply_is_empty(payload: Any) -> bool:
     return not any(isinstance(m, dict) and any(m.get(k) for k in content_keys) for m in payload)
 
 
+def reply_notice(payload: Any) -> str | None:
+    """The `notice` our channels put on answers they give themselves, or None."""
+    for message in payload if isinstance(payload, list) else []:
+        if isinstance(message, dict) and message.get("notice"):
+            return str(message["notice"])
+    return None
+
+
 async def send_message(
     client: httpx.AsyncClient, webhook: str, sender: str, text: str
 ) -> tuple[float, str | None]:
@@ -343,6 +398,9 @@ async def send_message(
             else:
                 if reply_is_empty(payload):
                     error = "empty reply"
+                elif notice := reply_notice(payload):
+                    # The channel answered for the engine (rate limit, deadline, too long).
+                    error = f"notice {notice}"
     except httpx.TimeoutException:
         error = "timeout"
     except httpx.HTTPError as exc:
@@ -379,6 +437,7 @@ async def run_phase(
     conversations: ConversationFactory,
     progress_interval: float | None,
     label: str,
+    heavy_clients: int = 0,
 ) -> PhaseResult:
     """Runs `concurrency` conversations in parallel until `budget` messages or `max_seconds`.
 
@@ -413,11 +472,35 @@ async def run_phase(
                 else:
                     state.errors[error] += 1
 
+    heavy = HeavyStats()
+    phase_over = asyncio.Event()
+
+    async def heavy_worker(client: httpx.AsyncClient, webhook: str) -> None:
+        """Maximum-size input beside the normal load: 1,000 characters, then a 64 KB body."""
+        sender = f"bench-heavy-{uuid.uuid4()}"
+        turn = 0
+        while not phase_over.is_set():
+            text = MAX_MESSAGE_TEXT if turn % 2 == 0 else MAX_BODY_TEXT
+            turn += 1
+            started_at = time.perf_counter()
+            try:
+                response = await client.post(webhook, json={"sender": sender, "message": text})
+                kind = f"HTTP {response.status_code}"
+                if response.status_code == 200:
+                    kind = f"notice {reply_notice(response.json())}"
+            except httpx.HTTPError as exc:
+                kind = f"transport error ({type(exc).__name__})"
+            heavy.record(len(text), kind, (time.perf_counter() - started_at) * 1000.0)
+
     async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
         # Conversations are spread over the servers; each stays on one server.
         workers = [
             asyncio.create_task(worker(client, webhooks[index % len(webhooks)]))
             for index in range(concurrency)
+        ]
+        heavy_tasks = [
+            asyncio.create_task(heavy_worker(client, webhooks[index % len(webhooks)]))
+            for index in range(heavy_clients)
         ]
         reporter = (
             asyncio.create_task(report_progress(label, state, budget, started, progress_interval))
@@ -429,6 +512,10 @@ async def run_phase(
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         ended = time.perf_counter()
+        phase_over.set()
+        for task in heavy_tasks:
+            task.cancel()
+        await asyncio.gather(*heavy_tasks, return_exceptions=True)
         if reporter is not None:
             reporter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -452,6 +539,8 @@ async def run_phase(
         wall_seconds=wall,
         hit_time_limit=bool(pending),
         messages_per_second=state.ok / wall if wall > 0 else 0.0,
+        heavy_clients=heavy_clients,
+        heavy=heavy.summary(),
         latency_ms={
             "p50": percentile(latencies, 50),
             "p95": percentile(latencies, 95),
@@ -475,7 +564,11 @@ class GoalResult:
 
 
 def phase_for(phases: Sequence[PhaseResult], concurrency: int) -> PhaseResult | None:
-    return next((p for p in phases if p.concurrency == concurrency), None)
+    return next((p for p in phases if p.concurrency == concurrency and not p.heavy_clients), None)
+
+
+def heavy_phase(phases: Sequence[PhaseResult]) -> PhaseResult | None:
+    return next((p for p in phases if p.heavy_clients), None)
 
 
 def evaluate_goals(phases: Sequence[PhaseResult], max_rss_bytes: int | None) -> list[GoalResult]:
@@ -503,6 +596,21 @@ def evaluate_goals(phases: Sequence[PhaseResult], max_rss_bytes: int | None) -> 
                 f"{loaded.messages_per_second:.1f} msg/s, {loaded.errors} errors",
             )
         )
+
+    heavy = heavy_phase(phases)
+    name = (
+        f"normal p95 beside max-size messages <= {GOAL_HEAVY_P95_RATIO:.2f} x without "
+        f"({GOAL_RATE_CONCURRENCY} conv.)"
+    )
+    base_p95 = loaded.latency_ms.get("p95") if loaded else None
+    heavy_p95 = heavy.latency_ms.get("p95") if heavy else None
+    if base_p95 is None or heavy_p95 is None:
+        goals.append(GoalResult(name, "N/A", "no max-size phase (or no successful messages)"))
+    else:
+        ratio = heavy_p95 / base_p95
+        status = "PASS" if ratio <= GOAL_HEAVY_P95_RATIO else "MISS"
+        measured = f"p95 {base_p95:.1f} -> {heavy_p95:.1f} ms (x{ratio:.2f})"
+        goals.append(GoalResult(name, status, measured))
 
     name = f"Rasa server RSS <= {GOAL_RSS_BYTES / 1024**3:.1f} GiB"
     if max_rss_bytes is None:
@@ -561,7 +669,7 @@ def print_report(
     ]
     rows = [
         [
-            f"{p.concurrency} conv.",
+            p.name,
             str(p.message_budget),
             str(p.sent),
             str(p.ok),
@@ -584,7 +692,19 @@ def print_report(
     for p in phases:
         if p.error_kinds:
             kinds = ", ".join(f"{kind}: {count}" for kind, count in p.error_kinds.items())
-            print(f"errors at {p.concurrency} conv.: {kinds}")
+            print(f"errors at {p.name}: {kinds}")
+        if p.heavy_clients:
+            answers = ", ".join(f"{k}: {n}" for k, n in p.heavy.get("answers", {}).items())
+            print(
+                f"max-size clients at {p.name}: {p.heavy_clients} clients, "
+                f"{p.heavy.get('sent', 0)} messages (1,000 characters and ~64 KB, alternating), "
+                f"p95 {ms(p.heavy.get('p95_ms'))} ms; answers: {answers or 'none'}"
+            )
+    if any(kind.startswith("notice utter_rate_limited") for p in phases for kind in p.error_kinds):
+        print(
+            "Rate-limited answers: all benchmark conversations come from one address. Start the"
+            " assistant with a high limit for benchmarking, e.g. PVO_RATE_LIMIT=100000/minute make run"
+        )
     print("msg/s = successfully answered messages / phase wall time")
 
     print("\nRasa server memory:")
@@ -706,6 +826,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--rasa-pid", type=int, default=None, help="PID of the Rasa server (default: detect)"
     )
     parser.add_argument("--seed", type=int, default=42, help="seed for the conversation mix")
+    parser.add_argument(
+        "--heavy-clients",
+        type=int,
+        default=2,
+        help="clients sending maximum-size messages in an extra phase beside the "
+        f"{GOAL_RATE_CONCURRENCY}-conversation load (0: no such phase)",
+    )
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="write results")
     args = parser.parse_args(argv)
 
@@ -732,6 +859,14 @@ def check_bot(base_url: str) -> dict[str, Any]:
     except (httpx.HTTPError, ValueError):
         status = None
     if not isinstance(status, dict):
+        # The engine's HTTP API is closed by default: the REST channel's health answer tells
+        # that the server is up, and its port only opens once the model is loaded.
+        try:
+            channel = httpx.get(f"{base_url}/webhooks/rest/", timeout=5.0)
+            if channel.status_code == 200 and channel.json().get("status") == "ok":
+                return {"model_file": "(engine API closed)", "rasa_version": None}
+        except (httpx.HTTPError, ValueError, AttributeError):
+            pass
         raise BotUnavailableError(
             f"The PVO-assistent is not running at {base_url} (no answer from /status).\n"
             "Start it with `make run` (and wait until it prints that it is ready), then try again."
@@ -810,6 +945,32 @@ async def run(args: argparse.Namespace, server: dict[str, Any]) -> dict[str, Any
             conversations,
             args.progress_interval,
             label,
+        )
+        print(
+            f"  done: {result.ok}/{result.sent} ok, {result.errors} errors, "
+            f"{result.messages_per_second:.1f} msg/s, p95 {ms(result.latency_ms['p95'])} ms",
+            flush=True,
+        )
+        phases.append(result)
+
+    if args.heavy_clients and GOAL_RATE_CONCURRENCY in args.concurrency:
+        budget = args.messages[args.concurrency.index(GOAL_RATE_CONCURRENCY)]
+        label = f"{GOAL_RATE_CONCURRENCY} conv. + max-size"
+        print(
+            f"Phase {label}: {args.heavy_clients} clients send maximum-size messages beside the"
+            f" normal load; up to {budget} normal messages or {args.max_seconds:g} s ...",
+            flush=True,
+        )
+        result = await run_phase(
+            webhooks,
+            GOAL_RATE_CONCURRENCY,
+            budget,
+            args.max_seconds,
+            args.timeout,
+            conversations,
+            args.progress_interval,
+            label,
+            heavy_clients=args.heavy_clients,
         )
         print(
             f"  done: {result.ok}/{result.sent} ok, {result.errors} errors, "

@@ -75,6 +75,20 @@ def install_log_filter() -> None:
         root.addFilter(code_filter)
 
 
+def configure_logging() -> None:
+    """Logging as `rasa run` sets it up, at INFO: Rasa's debug lines carry texts and slot values."""
+    import rasa.utils.io
+    from rasa.utils import log_utils
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.tensorflow import environment as tf_environment
+
+    configure_logging_and_warnings(logging.INFO, warn_only_once=True, filter_repeated_logs=True)
+    tf_environment.setup_tf_environment()
+    rasa.utils.io.configure_colored_logging(logging.INFO)
+    log_utils.configure_structlog(logging.INFO)
+    install_log_filter()
+
+
 def check_settings(settings: Any) -> None:
     from bot.engine_settings import SettingError, check_secret
 
@@ -87,11 +101,13 @@ def check_settings(settings: Any) -> None:
         raise StartupRefused(str(error)) from None
 
 
-async def check_tracker_store(app: Any, _loop: Any) -> None:
-    """Stop before serving when the loaded agent does not use RedactingTrackerStore."""
+async def check_agent(app: Any, _loop: Any) -> None:
+    """Stop before serving without a model, or when the agent does not use RedactingTrackerStore."""
     from bot.tracker_store import find_redacting_store
 
     agent = getattr(app.ctx, "agent", None)
+    if agent is None or not agent.is_ready():
+        raise StartupRefused("the model could not be loaded (see the log above)")
     if find_redacting_store(getattr(agent, "tracker_store", None)) is None:
         raise StartupRefused(
             "the tracker store is not bot.tracker_store.RedactingTrackerStore (check the"
@@ -116,11 +132,9 @@ def build_app(model: Path, endpoints_file: Path, credentials_file: Path) -> tupl
     if not model.exists():
         raise StartupRefused(f"no trained model at {model}: run `make train`")
     endpoints = AvailableEndpoints.read_endpoints(str(endpoints_file))
-    if endpoints.tracker_store is None or endpoints.tracker_store.type != (
-        "bot.tracker_store.RedactingTrackerStore"
-    ):
+    if endpoints.tracker_store is None:
         raise StartupRefused(
-            f"{endpoints_file} must configure tracker_store type"
+            f"{endpoints_file} configures no tracker_store; use"
             " bot.tracker_store.RedactingTrackerStore"
         )
     input_channels = rasa_run.create_http_input_channels(None, str(credentials_file))
@@ -140,7 +154,7 @@ def build_app(model: Path, endpoints_file: Path, credentials_file: Path) -> tupl
         partial(rasa_run.load_agent_on_start, str(model), endpoints, None),
         "before_server_start",
     )
-    app.register_listener(check_tracker_store, "before_server_start")
+    app.register_listener(check_agent, "before_server_start")
     app.register_listener(rasa_run.close_resources, "after_server_stop")
     return app, settings
 
@@ -153,10 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    from rasa.utils.common import configure_logging_and_warnings
-
-    configure_logging_and_warnings(logging.INFO)
-    install_log_filter()
+    # endpoints.yml points at the action server on this port.
+    os.environ.setdefault("PVO_ACTIONS_PORT", "5055")
+    configure_logging()
     try:
         app, settings = build_app(args.model, args.endpoints, args.credentials)
         api = "on (token required)" if settings.enable_api else "off"

@@ -1,14 +1,17 @@
-"""Starts the whole assistant in the foreground: Rasa server and action server (see Procfile).
+"""Starts the whole assistant in the foreground: engine, action server, mail (see Procfile).
 
-honcho runs the processes, prefixes their logs and stops all of them on Ctrl-C. This launcher only
-waits until the Rasa server has loaded its model and then prints how to talk to the bot.
-With --shell it starts the action server and opens Rasa's terminal chat instead.
+honcho runs the processes, prefixes their logs and stops all of them on Ctrl-C. This launcher
+generates the per-run secrets that are not set (ACTION_SERVER_TOKEN: engine -> action server;
+PVO_SESSION_SECRET: signs chat session ids), waits until the engine's channel port answers (the
+engine's HTTP API is closed, and the port opens once the model is loaded) and then prints how to
+talk to the bot. With --shell it starts the action server and opens Rasa's terminal chat instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -24,8 +27,14 @@ MODEL = REPO / "models" / "pvo-assistent.tar.gz"
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
 HONCHO = REPO / ".venv" / "bin" / "honcho"
 READY_TIMEOUT_SECONDS = 180
-# Fixed: endpoints.yml points Rasa at this port.
-ACTIONS_PORT = 5055
+
+
+def actions_port() -> int:
+    """The action server's port. endpoints.yml points the engine at PVO_ACTIONS_PORT, and the
+    action server reads it too; set here so `rasa shell` (which reads endpoints.yml) finds it."""
+    return int(os.environ.setdefault("PVO_ACTIONS_PORT", "5055"))
+
+
 # A demo trajectory in phase 2, with survey and schouw: a good first status check.
 BANNER_DEMO_REFERENCE = "KVO-2024-0031"
 
@@ -39,14 +48,28 @@ def _get(url: str) -> bytes | None:
 
 
 def wait_until_ready(url: str, timeout: float, process: subprocess.Popen[bytes]) -> bool:
-    """True once `url` answers with a loaded model; False if `process` exits or time runs out."""
+    """True once the channel at `url` answers; False if `process` exits or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         body = _get(url)
-        if body is not None and b'"model_file"' in body:
+        if body is not None and b'"ok"' in body:
             return True
         time.sleep(1)
     return False
+
+
+# Secrets a run needs; generated per run when not set (production sets them itself).
+PER_RUN_SECRETS = ("ACTION_SERVER_TOKEN", "PVO_SESSION_SECRET")
+
+
+def ensure_run_secrets(env: dict[str, str] | os._Environ[str]) -> list[str]:
+    """Fill the unset per-run secrets in `env` with random values; returns the names filled."""
+    filled = []
+    for name in PER_RUN_SECRETS:
+        if not env.get(name, "").strip():
+            env[name] = secrets.token_urlsafe(32)
+            filled.append(name)
+    return filled
 
 
 def banner(rasa_port: int) -> str:
@@ -85,12 +108,14 @@ def busy_ports(*ports: int) -> list[int]:
 
 def run_stack() -> int:
     rasa_port = int(os.environ.setdefault("RASA_PORT", "5005"))
-    if busy_ports(rasa_port, ACTIONS_PORT):
+    if busy_ports(rasa_port, actions_port()):
         return 1
-    print("Starting the Rasa server and the action server; loading the model takes about 30 s.")
+    ensure_run_secrets(os.environ)
+    print("Starting the engine and the action server; loading the model takes about 30 s.")
     honcho = subprocess.Popen([str(HONCHO), "start", "-f", str(REPO / "Procfile")], cwd=REPO)  # noqa: S603
     try:
-        if wait_until_ready(f"http://localhost:{rasa_port}/status", READY_TIMEOUT_SECONDS, honcho):
+        ready_url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/"
+        if wait_until_ready(ready_url, READY_TIMEOUT_SECONDS, honcho):
             print(banner(rasa_port), flush=True)
         return honcho.wait()
     except KeyboardInterrupt:
@@ -99,13 +124,14 @@ def run_stack() -> int:
 
 
 def run_shell() -> int:
-    if busy_ports(ACTIONS_PORT):
+    if busy_ports(actions_port()):
         return 1
     # A closed terminal (SIGHUP) or SIGTERM must not leave the two servers behind.
     for signum in (signal.SIGHUP, signal.SIGTERM):
         signal.signal(signum, lambda *_: sys.exit(1))
-    actions = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTIONS_PORT)],
+    ensure_run_secrets(os.environ)
+    actions = subprocess.Popen(
+        [sys.executable, "-m", "actions.server"],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
     )

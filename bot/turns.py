@@ -38,8 +38,8 @@ RATE_LIMITED = "utter_rate_limited"
 UNAVAILABLE = "utter_service_unavailable"
 # Last resort when even the domain response cannot be rendered (e.g. no model loaded yet).
 FALLBACK_TEXT = (
-    "Het spijt me, er ging iets mis en ik kan u nu niet helpen. Probeer het later nog eens, of"
-    " neem contact op met PVO Brabant-Zeeland via de website www.pvo-brabant-zeeland.nl."
+    "Het spijt me, door een storing kan ik u nu niet helpen. Probeert u het later nog eens, of"
+    " neem contact op met PVO Brabant-Zeeland via de contactpagina op www.pvo-brabant-zeeland.nl."
 )
 _MAX_BUCKETS = 50_000
 

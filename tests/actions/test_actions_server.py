@@ -301,7 +301,7 @@ def test_the_endpoint_files_send_the_token(path: str) -> None:
             "REDIS_LOCK_DB", "REDIS_PASSWORD",
         )
     }  # fmt: skip
-    env = {**os.environ, **placeholders, "ACTION_SERVER_TOKEN": token}
+    env = {**os.environ, **placeholders, "ACTION_SERVER_TOKEN": token, "PVO_ACTIONS_PORT": "5055"}
     completed = subprocess.run(
         [str(ENGINE_PYTHON), "-c", _READ_ENDPOINTS, path],
         cwd=REPO,

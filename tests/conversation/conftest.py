@@ -7,6 +7,7 @@ need nor disturb a `make run` on the default ports. Started once per test sessio
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,13 +21,11 @@ from kvo.db import make_engine, session_scope
 from kvo.db_purpose import mark_demo
 from kvo.demo_data import load_demo_data
 from tests.support import (
-    MODEL,
-    RASA,
-    REPO,
     ActionServer,
-    free_port,
-    require,
+    Engine,
+    engine_env,
     running_action_server,
+    running_engine,
 )
 
 STARTUP_TIMEOUT_SECONDS = 240
@@ -105,38 +104,58 @@ def action_server(
         yield server
 
 
-@pytest.fixture(scope="session")
-def endpoints_file(action_server: ActionServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("rasa") / "endpoints.yml"
-    path.write_text(
+SENSITIVE_SLOTS = ("access_code",)
+
+
+def endpoints_yaml(action_server: ActionServer, tracker_store_wrapped: str = "") -> str:
+    """An endpoints file like endpoints.yml, pointing at `action_server`."""
+    slots = "".join(f"    - {slot}\n" for slot in SENSITIVE_SLOTS)
+    return (
         "action_endpoint:\n"
         f'  url: "{action_server.webhook}"\n'
         "  headers:\n"
         f'    Authorization: "Bearer {action_server.token}"\n'
+        "nlg:\n"
+        "  type: bot.nlg.PvoResponseGenerator\n"
+        "tracker_store:\n"
+        "  type: bot.tracker_store.RedactingTrackerStore\n"
+        "  sensitive_slots:\n"
+        f"{slots}{tracker_store_wrapped}"
     )
+
+
+@pytest.fixture(scope="session")
+def endpoints_file(action_server: ActionServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("rasa") / "endpoints.yml"
+    path.write_text(endpoints_yaml(action_server))
     return path
 
 
 @pytest.fixture(scope="session")
-def rasa_url(
-    endpoints_file: Path, server_env: dict[str, str], server_logs: dict[str, Path]
-) -> Iterator[str]:
-    require(MODEL.exists(), f"no trained model at {MODEL}: run `make train` (make test does)")
-    port = free_port()
-    log = server_logs["rasa"]
-    command = [
-        str(RASA), "run", "--enable-api", "--port", str(port), "--model", str(MODEL),
-        "--endpoints", str(endpoints_file), "--credentials", "credentials.yml",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=REPO, env=server_env, stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/status", '"model_file"', process, log)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
+def engine(
+    endpoints_file: Path,
+    server_env: dict[str, str],
+    server_logs: dict[str, Path],
+    action_server: ActionServer,
+) -> Iterator[Engine]:
+    """The engine as production runs it, with the HTTP API on (token) so tests can read trackers.
+
+    It trusts one proxy hop, so each test conversation can act as its own client through
+    X-Forwarded-For (the rate limit is per client).
+    """
+    env = engine_env(
+        server_env,
+        action_server.token,
+        PVO_PROXIES_COUNT="1",
+        PVO_OFFICE_HOURS="ma-vr 09:00-17:00",
+    )
+    with running_engine(env, endpoints_file, server_logs["rasa"], enable_api=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def rasa_url(engine: Engine) -> str:
+    return engine.url
 
 
 class Chat:
@@ -145,9 +164,18 @@ class Chat:
     def __init__(self, rasa_url: str, sender: str) -> None:
         self.url = f"{rasa_url}/webhooks/rest/webhook"
         self.sender = sender
+        # Each conversation is its own client for the per-client rate limit (see `engine`).
+        self.headers = {
+            "X-Forwarded-For": f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+        }
 
     def say(self, text: str) -> list[dict]:
-        response = httpx.post(self.url, json={"sender": self.sender, "message": text}, timeout=30)
+        response = httpx.post(
+            self.url,
+            json={"sender": self.sender, "message": text},
+            headers=self.headers,
+            timeout=30,
+        )
         assert response.status_code == 200, response.text
         return response.json()
 

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.conversation.conftest import Chat
+from tests.support import Engine
 
 DUTCH_MARKERS = (" de ", " het ", " een ", " u ", "ik ", "uw ")
 
@@ -101,9 +102,9 @@ def test_status_happy_path_with_sloppy_input(chat: Chat) -> None:
     assert "WVZ4" not in answer.upper() and "LWUX" not in answer.upper()  # code never echoed
 
 
-def test_access_code_is_cleared_from_the_tracker(chat: Chat, rasa_url: str) -> None:
+def test_access_code_is_cleared_from_the_tracker(chat: Chat, engine: Engine) -> None:
     check(chat, "KVO-2024-0031", "WVZ4-LWUX")
-    tracker = httpx.get(f"{rasa_url}/conversations/{chat.sender}/tracker", timeout=10).json()
+    tracker = httpx.get(engine.api(f"/conversations/{chat.sender}/tracker"), timeout=10).json()
     assert tracker["slots"]["access_code"] is None
     assert tracker["slots"]["reference_code"] is None
     bot_texts = " ".join(e.get("text") or "" for e in tracker["events"] if e["event"] == "bot")

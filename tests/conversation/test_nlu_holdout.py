@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from tests.support import add_report
+from tests.support import Engine, add_report
 
 HOLDOUT = Path(__file__).resolve().parent.parent / "nlu" / "holdout.yml"
 TRAINING_DATA = HOLDOUT.parents[2] / "data" / "nlu"
@@ -68,13 +68,13 @@ def test_holdout_has_no_copies_of_training_examples() -> None:
     assert not copies
 
 
-def test_intent_accuracy_on_holdout(rasa_url: str) -> None:
+def test_intent_accuracy_on_holdout(engine: Engine) -> None:
     examples = holdout_examples()
     confusions: Counter[tuple[str, str]] = Counter()
     correct = 0
     with httpx.Client(timeout=30) as client:
         for label, text in examples:
-            parse = client.post(f"{rasa_url}/model/parse", json={"text": text}).json()
+            parse = client.post(engine.api("/model/parse"), json={"text": text}).json()
             predicted = predicted_label(parse)
             if predicted == label:
                 correct += 1

@@ -1,0 +1,222 @@
+"""Checks that run inside the engine's environment (.venv-rasa, Python 3.10, Rasa 3.6).
+
+Not collected by pytest itself: tests/bot/test_bot_engine_side.py runs this file with the engine's
+interpreter and reads one line per check ("PASS <name>" or "FAIL <name>: <reason>"). Every check
+uses the real Rasa classes, nothing mocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import io
+import json
+import logging
+import os
+import sqlite3
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(REPO))
+
+CHECKS = {}
+ENGINE_MODULES = (
+    "bot.channels",
+    "bot.engine",
+    "bot.engine_settings",
+    "bot.faq_gate",
+    "bot.nlg",
+    "bot.redaction",
+    "bot.session_ids",
+    "bot.tracker_store",
+    "bot.turns",
+)
+
+
+def check(function):
+    CHECKS[function.__name__] = function
+    return function
+
+
+def _domain():
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(REPO / "domain.yml"))
+
+
+def _generator(**env):
+    from bot.nlg import PvoResponseGenerator
+
+    names = ("PVO_CONTACT_PHONE", "PVO_CONTACT_EMAIL", "PVO_OFFICE_HOURS", "PVO_CONTACT_URL")
+    saved = {name: os.environ.pop(name, None) for name in names}
+    os.environ.update(env)
+    try:
+        return PvoResponseGenerator(domain=_domain())
+    finally:
+        for name in names:
+            os.environ.pop(name, None)
+            if saved[name] is not None:
+                os.environ[name] = saved[name]
+
+
+def _tracker(events=()):
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    tracker = DialogueStateTracker("check", _domain().slots)
+    for event in events:
+        tracker.update(event)
+    return tracker
+
+
+@check
+def engine_modules_import():
+    for name in ENGINE_MODULES:
+        importlib.import_module(name)
+
+
+@check
+def contact_route_without_settings_points_to_the_website():
+    generator = _generator()
+    text = asyncio.run(generator.generate("utter_service_unavailable", _tracker(), "rest"))["text"]
+    assert "pvo-brabant-zeeland.nl" in text, text
+    assert "{" not in text, text
+    assert "telefonisch" not in text and "e-mail" not in text, text
+
+
+@check
+def contact_route_names_configured_phone_email_and_hours():
+    generator = _generator(
+        PVO_CONTACT_PHONE="013 123 45 67",
+        PVO_CONTACT_EMAIL="info@example.nl",
+        PVO_OFFICE_HOURS="ma-vr 09:00-17:00",
+    )
+    text = asyncio.run(generator.generate("utter_handoff", _tracker(), "rest"))["text"]
+    for part in ("013 123 45 67", "info@example.nl", "maandag t/m vrijdag van 09:00 tot 17:00"):
+        assert part in text, text
+
+
+@check
+def an_identical_repeat_is_replaced():
+    from rasa.shared.core.events import BotUttered
+
+    generator = _generator()
+    first = asyncio.run(generator.generate("utter_goodbye", _tracker(), "rest"))["text"]
+    after = _tracker([BotUttered(first)])
+    second = asyncio.run(generator.generate("utter_goodbye", after, "rest"))["text"]
+    expected = _domain().responses["utter_repeated"][0]["text"]
+    assert second == expected, second
+
+
+@check
+def tracker_store_stores_no_code_in_sqlite():
+    from rasa.shared.core.events import SlotSet, UserUttered
+
+    from bot.tracker_store import RedactingTrackerStore
+
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "tracker.db"
+        store = RedactingTrackerStore(
+            domain=_domain(),
+            sensitive_slots=["access_code"],
+            wrapped={"type": "SQL", "dialect": "sqlite", "db": str(db)},
+        )
+        text = "status KVO-2025-0014 code vryxfwpk"
+        tracker = _tracker(
+            [
+                UserUttered(text, parse_data={"text": text, "entities": []}),
+                SlotSet("requested_slot", "access_code"),
+                UserUttered("geheim antwoord", parse_data={"text": "geheim antwoord"}),
+                SlotSet("access_code", "VRYX-FWPK"),
+            ]
+        )
+        asyncio.run(store.save(tracker))
+        assert store.sensitive_next("check") is True
+        rows = sqlite3.connect(db).execute("select data from events").fetchall()
+        stored = " ".join(row[0] for row in rows).upper().replace("-", "")
+        assert len(rows) == 4, rows
+        assert "VRYXFWPK" not in stored and "GEHEIM" not in stored, stored
+        back = asyncio.run(store.retrieve("check"))
+        assert back.get_slot("access_code") == "[verwijderd]"
+
+
+@check
+def tracker_store_save_never_raises_and_logs_no_content():
+    from rasa.shared.core.events import UserUttered
+
+    from bot.tracker_store import RedactingTrackerStore
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logging.getLogger().addHandler(handler)
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "tracker.db"
+        store = RedactingTrackerStore(
+            domain=_domain(),
+            sensitive_slots=["access_code"],
+            wrapped={"type": "SQL", "dialect": "sqlite", "db": str(db)},
+        )
+        db.unlink()
+        db.mkdir()  # the database is gone: every write fails
+        text = "mijn code VRYX-FWPK"
+        asyncio.run(store.save(_tracker([UserUttered(text, parse_data={"text": text})])))
+    logging.getLogger().removeHandler(handler)
+    logged = stream.getvalue()
+    assert "Conversation not saved" in logged, logged
+    assert "VRYX" not in logged.upper(), logged
+
+
+@check
+def log_filter_removes_codes():
+    from bot.engine import CodeRedactingFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(CodeRedactingFilter())
+    log = logging.getLogger("check.filter")
+    log.addHandler(handler)
+    log.warning("text %s and %r", "vryx-fwpk", {"code": "VRYXFWPK"})
+    try:
+        raise ValueError("bad value wvz4-lwux")
+    except ValueError:
+        log.exception("failed")
+    logged = stream.getvalue().upper().replace("-", "")
+    assert "VRYXFWPK" not in logged and "WVZ4LWUX" not in logged, logged
+
+
+@check
+def sender_pattern_and_rate_limiter():
+    from bot.turns import RateLimiter, client_key, valid_sender
+
+    for good in ("demo", "test-abc_1.2:3[4]", "x" * 128, "a1B2c3.sig_-"):
+        assert valid_sender(good), good
+    for bad in ("", "x" * 129, "a\x00b", "a b", "<script>", None, 5, ["a"]):
+        assert not valid_sender(bad), repr(bad)
+    limiter = RateLimiter(3, 60.0)
+    assert [limiter.allow("k", now=0.0) for _ in range(4)] == [True, True, True, False]
+    assert limiter.allow("other", now=0.0)
+    assert limiter.allow("k", now=20.0)  # one message's worth refilled after 20 s
+    key = client_key("secret", "192.0.2.7")
+    assert "192" not in key and len(key) == 32
+    assert key == client_key("secret", "192.0.2.7") != client_key("other", "192.0.2.7")
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING)
+    failed = 0
+    for name, function in CHECKS.items():
+        try:
+            function()
+        except Exception as error:
+            failed += 1
+            reason = f"{type(error).__name__}: {error}"
+            print(f"FAIL {name}: {json.dumps(reason)}\n{traceback.format_exc()}", flush=True)
+        else:
+            print(f"PASS {name}", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""Engine settings (bot/engine_settings.py) and the launcher's per-run secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine_settings import EngineSettings, SettingError, check_secret, parse_rate
+from bot.launcher import ensure_run_secrets
+
+
+def test_defaults_are_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PVO_ENGINE_HOST", "PVO_ALLOWED_ORIGINS", "RASA_ENABLE_API", "PVO_RATE_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    settings = EngineSettings.from_env()
+    assert settings.host == "127.0.0.1"
+    assert settings.allowed_origins == ("http://localhost:8000", "http://127.0.0.1:8000")
+    assert settings.enable_api is False
+    assert settings.max_message_chars == 1000
+    assert settings.max_body_bytes == 64 * 1024
+    assert settings.rate_limit == (20, 60.0)
+    assert settings.reply_deadline_seconds == 3.0
+
+
+@pytest.mark.parametrize("value", ["", "short", "changeme", "x" * 31])
+def test_weak_secrets_are_refused(value: str) -> None:
+    with pytest.raises(SettingError, match="RASA_API_TOKEN"):
+        check_secret("RASA_API_TOKEN", value)
+
+
+def test_a_long_random_secret_is_accepted() -> None:
+    check_secret("RASA_API_TOKEN", "k3Y" * 12)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("20/minute", (20, 60.0)), (" 5 / second ", (5, 1.0))]
+)
+def test_rate_parsing(text: str, expected: tuple[int, float]) -> None:
+    assert parse_rate(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "0/minute", "20 per minute", "-1/hour", "20/day"])
+def test_bad_rates_are_refused(text: str) -> None:
+    with pytest.raises(SettingError, match="PVO_RATE_LIMIT"):
+        parse_rate(text)
+
+
+def test_launcher_generates_only_missing_secrets() -> None:
+    env = {"ACTION_SERVER_TOKEN": "given-" + "x" * 40}
+    assert ensure_run_secrets(env) == ["PVO_SESSION_SECRET"]
+    assert env["ACTION_SERVER_TOKEN"] == "given-" + "x" * 40
+    assert len(env["PVO_SESSION_SECRET"]) >= 32
+    other = {}
+    ensure_run_secrets(other)
+    assert other["PVO_SESSION_SECRET"] != env["PVO_SESSION_SECRET"]

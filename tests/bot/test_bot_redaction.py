@@ -1,0 +1,100 @@
+"""Redaction rules (bot/redaction.py): codes in any form, answers to sensitive questions, slots."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.redaction import MARKER, contains_code, redact_codes, redact_events
+
+DEMO_CODE = "VRYX-FWPK"  # README demo table, letters only: the hardest case without a dash
+SENSITIVE = frozenset({"access_code", "intake_email"})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "VRYX-FWPK",
+        "vryx-fwpk",
+        "VryxFwpk",
+        "vryxfwpk",
+        "mijn code is vryx-fwpk, klopt dat?",
+        "status KVO-2025-0014 VRYXFWPK",
+        "code: vryx – fwpk",
+        "4K92-YP4M",
+        "4k92yp4m",
+        "WVZ4-LWUX.",
+    ],
+)
+def test_codes_are_removed_in_any_form(text: str) -> None:
+    redacted = redact_codes(text)
+    assert MARKER in redacted
+    plain = redacted.upper().replace("-", "").replace(" ", "").replace("–", "")
+    for code in ("VRYXFWPK", "4K92YP4M", "WVZ4LWUX"):
+        assert code not in plain
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wat is het keurmerk veilig ondernemen?",
+        "Wij willen een afspraak maken",
+        "status KVO-2024-0031",
+        "bedrijventerrein",
+        "kosten?",
+    ],
+)
+def test_ordinary_words_and_references_stay(text: str) -> None:
+    assert redact_codes(text) == text
+    assert not contains_code(text)
+
+
+def _user(text: str, entities: list | None = None) -> dict:
+    return {
+        "event": "user",
+        "text": text,
+        "parse_data": {"text": text, "intent": {"name": "inform"}, "entities": entities or []},
+        "metadata": {},
+    }
+
+
+def test_answers_to_a_sensitive_question_are_blanked() -> None:
+    events = [
+        _user("hoe staat ons traject ervoor"),
+        {"event": "slot", "name": "requested_slot", "value": "intake_email"},
+        _user("jan@example.nl", [{"entity": "email", "value": "jan@example.nl"}]),
+        {"event": "slot", "name": "intake_email", "value": "jan@example.nl"},
+        {"event": "slot", "name": "requested_slot", "value": None},
+        _user("wat kost het?"),
+    ]
+    redacted = redact_events(events, SENSITIVE)
+    dumped = json.dumps(redacted)
+    assert "jan@example.nl" not in dumped
+    assert redacted[2]["text"] == MARKER
+    assert redacted[2]["parse_data"]["text"] == MARKER
+    assert redacted[2]["parse_data"]["entities"][0]["value"] == MARKER
+    assert redacted[3]["value"] == MARKER
+    # Before and after the question, the visitor's words stay.
+    assert redacted[0]["text"] == "hoe staat ons traject ervoor"
+    assert redacted[5]["text"] == "wat kost het?"
+    assert events[2]["text"] == "jan@example.nl"  # the input is not changed
+
+
+def test_codes_are_removed_from_every_event_field() -> None:
+    events = [
+        _user(f'/choose_faq{{"faq_topic": "{DEMO_CODE}"}}', [{"value": {"x": DEMO_CODE}}]),
+        {"event": "bot", "text": f"Uw code {DEMO_CODE}", "data": {"buttons": []}},
+        {"event": "slot", "name": "reference_code", "value": ["a", {"b": DEMO_CODE.lower()}]},
+    ]
+    dumped = json.dumps(redact_events(events, SENSITIVE)).upper().replace("-", "")
+    assert "VRYXFWPK" not in dumped
+
+
+def test_odd_requested_slot_values_do_not_break_redaction() -> None:
+    events = [
+        {"event": "slot", "name": "requested_slot", "value": {"x": 1}},
+        _user("hallo"),
+        {"event": "slot", "name": "access_code", "value": None},
+    ]
+    assert redact_events(events, SENSITIVE)[1]["text"] == "hallo"
