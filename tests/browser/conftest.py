@@ -28,7 +28,15 @@ from tests.conversation.conftest import (  # noqa: F401  (fixtures used by name)
     stop,
     wait_for,
 )
-from tests.support import REPO, ActionServer, free_port, require
+from tests.support import (
+    REPO,
+    ActionServer,
+    Engine,
+    engine_env,
+    free_port,
+    require,
+    running_engine,
+)
 
 ARTIFACTS = REPO / "var" / "artifacts" / "browser"
 AXE_SCRIPT = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -77,6 +85,8 @@ def server_env(chat_database_url: str, api_port: int) -> dict[str, str]:  # noqa
         RASA_TELEMETRY_ENABLED="false",
         PVO_ALLOWED_ORIGINS=f"http://127.0.0.1:{api_port}",
         PVO_SESSION_SECRET=secrets.token_urlsafe(32),
+        # One browser is one client: the whole session's messages within a minute or two.
+        PVO_RATE_LIMIT="200/minute",
         EVENTS_DB_URL=chat_database_url.replace("kvo.sqlite3", "events.sqlite3"),
     )
     return env
@@ -97,6 +107,21 @@ def endpoints_file(
     path = tmp_path_factory.mktemp("rasa") / "endpoints.yml"
     path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def engine(
+    endpoints_file: Path,
+    server_env: dict[str, str],
+    server_logs: dict[str, Path],  # noqa: F811
+    action_server: ActionServer,  # noqa: F811
+) -> Iterator[Engine]:
+    """`python -m bot.engine` sharing the session secret with the API (it checks feedback ids)."""
+    env = engine_env(
+        server_env, action_server.token, PVO_SESSION_SECRET=server_env["PVO_SESSION_SECRET"]
+    )
+    with running_engine(env, endpoints_file, server_logs["rasa"]) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
