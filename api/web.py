@@ -8,8 +8,11 @@ under templates/web/ that content editors change without touching code.
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -61,9 +64,43 @@ def widget_script() -> str:
     return f"window.PVOChatStrings = {strings};\n" + WIDGET_SCRIPT.read_text(encoding="utf-8")
 
 
-def _html(name: str, **context: object) -> HTMLResponse:
-    html = _templates().get_template(name).render(**context)
-    return HTMLResponse(html, headers={"X-Content-Type-Options": "nosniff"})
+def _socket_origins(server_url: str) -> str:
+    """The chat server as CSP connect-src sources: its http(s) origin and the ws(s) one."""
+    parts = urlsplit(server_url)
+    # Host and port only: nothing that could end the CSP directive.
+    if parts.scheme not in ("http", "https") or not re.fullmatch(
+        r"[A-Za-z0-9.\-:\[\]]+", parts.netloc
+    ):
+        return ""
+    websocket = "wss" if parts.scheme == "https" else "ws"
+    return f"{parts.scheme}://{parts.netloc} {websocket}://{parts.netloc}"
+
+
+def content_security_policy(nonce: str, chat_server_url: str = "") -> str:
+    """Our own pages run only our scripts (plus the one inline config with its nonce)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            # The page's own <style> block; the widget's CSS is a same-origin file.
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            f"connect-src 'self' {_socket_origins(chat_server_url)}".rstrip(),
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def _html(name: str, chat_server_url: str = "", **context: object) -> HTMLResponse:
+    nonce = secrets.token_urlsafe(16)
+    html = _templates().get_template(name).render(csp_nonce=nonce, **context)
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": content_security_policy(nonce, chat_server_url),
+    }
+    return HTMLResponse(html, headers=headers)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -76,7 +113,9 @@ def demo_page(request: Request) -> HTMLResponse:
         "privacyUrl": str(request.url_for("privacy_page")),
         "contactUrl": settings.contact_url,
     }
-    return _html("web/index.html", chat_config=chat_config)
+    return _html(
+        "web/index.html", chat_server_url=settings.chat_server_url, chat_config=chat_config
+    )
 
 
 @router.get("/widget/privacy", response_class=HTMLResponse, name="privacy_page")

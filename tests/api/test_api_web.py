@@ -114,3 +114,24 @@ def test_widget_size_within_budget() -> None:
         + f"; total {total / 1024:.1f} KB (budget 50 KB)"
     )
     assert total <= 50 * 1024
+
+
+def test_pages_carry_a_content_security_policy(client: TestClient) -> None:
+    response = client.get("/")
+    policy = response.headers["content-security-policy"]
+    nonce = policy.split("'nonce-", 1)[1].split("'", 1)[0]
+    assert f'<script nonce="{nonce}">' in response.text
+    assert "connect-src 'self' http://localhost:5005 ws://localhost:5005" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-eval" not in policy
+    # A fresh nonce per response.
+    assert client.get("/").headers["content-security-policy"] != policy
+    assert "script-src 'self'" in client.get("/widget/privacy").headers["content-security-policy"]
+
+
+def test_socket_origins_for_the_policy() -> None:
+    assert web._socket_origins("https://chat.example.nl/") == (
+        "https://chat.example.nl wss://chat.example.nl"
+    )
+    assert web._socket_origins("javascript:alert(1)") == ""
+    assert web._socket_origins("http://a.nl;script-src *") == ""
