@@ -23,7 +23,7 @@ ifndef PYTHON312
 PYTHON312 := $(call find_python,3.12)
 endif
 
-.PHONY: help setup spacy train run shell test test-fast lint format validate db benchmark benchmark-broker clean lock
+.PHONY: help setup spacy train run shell test test-fast test-widget widget lint format validate db benchmark benchmark-broker clean lock
 
 help:
 	@echo "make run        start the assistant (Rasa :5005, actions :5055) on demo data"
@@ -34,7 +34,7 @@ help:
 	@echo "make benchmark  measure latency and throughput of the running assistant"
 	@echo "make lint       ruff check and format check"
 
-setup: $(ENGINE_VENV)/.installed $(APP_VENV)/.installed $(SPACY_MODEL)/meta.json
+setup: $(ENGINE_VENV)/.installed $(APP_VENV)/.installed $(SPACY_MODEL)/meta.json widget
 
 $(ENGINE_VENV)/.installed: requirements/engine.lock
 	@bot/check_python.sh 3.10 "$(PYTHON310)"
@@ -59,6 +59,23 @@ lock: $(APP_VENV)/.installed
 	$(APP_VENV)/bin/uv pip compile --quiet --python-version 3.10 requirements/engine.in -o requirements/engine.lock
 	$(APP_VENV)/bin/uv pip compile --quiet --python-version 3.12 requirements/app.in -o requirements/app.lock
 	$(APP_VENV)/bin/uv pip compile --quiet --python-version 3.12 requirements/dev.in -o requirements/dev.lock
+
+# The chat widget's browser dependencies come from the npm registry (package-lock.json pins them);
+# the socket.io client is copied next to the widget script, with its licence. Nothing generated
+# is committed.
+WIDGET_VENDOR := api/static/widget/vendor
+widget: $(WIDGET_VENDOR)/socket.io.min.js
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 20) is needed for the chat widget"; exit 1; }
+	npm ci --no-audit --no-fund
+$(WIDGET_VENDOR)/socket.io.min.js: node_modules/.package-lock.json
+	@mkdir -p $(WIDGET_VENDOR)
+	cp node_modules/socket.io-client/dist/socket.io.min.js $@
+	cp node_modules/socket.io-client/LICENSE $(WIDGET_VENDOR)/socket.io.LICENSE
+
+# Unit tests of the widget's pure logic (node's own test runner).
+test-widget: widget
+	node --test tests/widget/
 
 spacy: $(SPACY_MODEL)/meta.json
 $(SPACY_MODEL)/meta.json: bot/spacy_pipeline.py $(ENGINE_VENV)/.installed
@@ -89,10 +106,12 @@ validate: setup
 test: setup train
 	$(APP_VENV)/bin/ruff check .
 	$(APP_VENV)/bin/ruff format --check .
+	node --test tests/widget/
 	$(APP_VENV)/bin/pytest
 
 # Everything that needs no trained model: quick feedback while coding.
-test-fast: $(APP_VENV)/.installed
+test-fast: $(APP_VENV)/.installed widget
+	node --test tests/widget/
 	$(APP_VENV)/bin/pytest -m "not model"
 
 lint: $(APP_VENV)/.installed
@@ -112,4 +131,4 @@ benchmark-broker: setup train
 	nice -n 10 $(APP_PY) bench/broker_cost.py --json var/bench/broker_cost.json
 
 clean:
-	rm -rf $(ENGINE_VENV) $(APP_VENV) var/spacy models .pytest_cache
+	rm -rf $(ENGINE_VENV) $(APP_VENV) var/spacy models .pytest_cache node_modules $(WIDGET_VENDOR)

@@ -84,6 +84,7 @@ def banner(rasa_port: int) -> str:
        -d '{{"sender": "demo", "message": "Wat is het Keurmerk Veilig Ondernemen?"}}'
    Chat in a terminal:      make shell   (in another terminal, or instead of make run)
    socket.io (chat widget): http://localhost:{rasa_port}/socket.io
+   Website with the chat button: http://localhost:{os.environ.get("PVO_API_PORT", "8000")}/
    Demo status check:       "status {demo.reference}", access code {demo.access_code} (README lists more)
    Stop:                    Ctrl-C
 ================================================================================
@@ -108,6 +109,8 @@ def busy_ports(*ports: int) -> list[int]:
 
 def run_stack() -> int:
     rasa_port = int(os.environ.setdefault("RASA_PORT", "5005"))
+    # The demo page's chat button talks to this engine.
+    os.environ.setdefault("PVO_CHAT_SERVER_URL", f"http://localhost:{rasa_port}")
     if busy_ports(rasa_port, actions_port()):
         return 1
     ensure_run_secrets(os.environ)

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         default="https://www.pvo-brabant-zeeland.nl",
         validation_alias=_env("PVO_CONTACT_URL", "contact_url"),
     )
+    # The engine's public socket.io address as the visitor's browser reaches it (demo page).
+    chat_server_url: str = Field(
+        default="http://localhost:5005",
+        validation_alias=_env("PVO_CHAT_SERVER_URL", "chat_server_url"),
+    )
     office_hours: str = Field(
         default="ma-vr 09:00-17:00",
         validation_alias=_env("PVO_OFFICE_HOURS", "office_hours"),
