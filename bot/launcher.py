@@ -59,7 +59,7 @@ def wait_until_ready(url: str, timeout: float, process: subprocess.Popen[bytes])
 
 
 # Secrets a run needs; generated per run when not set (production sets them itself).
-PER_RUN_SECRETS = ("ACTION_SERVER_TOKEN", "PVO_SESSION_SECRET")
+PER_RUN_SECRETS = ("ACTION_SERVER_TOKEN", "PVO_SESSION_SECRET", "PVO_API_SECRET")
 
 
 def ensure_run_secrets(env: dict[str, str] | os._Environ[str]) -> list[str]:

@@ -46,9 +46,10 @@ def test_bad_rates_are_refused(text: str) -> None:
 
 def test_launcher_generates_only_missing_secrets() -> None:
     env = {"ACTION_SERVER_TOKEN": "given-" + "x" * 40}
-    assert ensure_run_secrets(env) == ["PVO_SESSION_SECRET"]
+    assert ensure_run_secrets(env) == ["PVO_SESSION_SECRET", "PVO_API_SECRET"]
     assert env["ACTION_SERVER_TOKEN"] == "given-" + "x" * 40
     assert len(env["PVO_SESSION_SECRET"]) >= 32
+    assert len(env["PVO_API_SECRET"]) >= 32
     other = {}
     ensure_run_secrets(other)
     assert other["PVO_SESSION_SECRET"] != env["PVO_SESSION_SECRET"]
