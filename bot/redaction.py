@@ -24,10 +24,11 @@ MARKER = "[verwijderd]"
 REQUESTED_SLOT = "requested_slot"
 # The code alphabet (kvo/access_codes.py): no 0/O, no 1/I. Case-insensitive.
 _CODE_CHAR = "[A-HJ-NP-Za-hj-np-z2-9]"
+# An underscore joins words into an identifier ("action_callback_start"), so it is no boundary.
 _DASHED = re.compile(
-    rf"(?<![A-Za-z0-9]){_CODE_CHAR}{{4}}\s*[-‐‑‒–—−]\s*{_CODE_CHAR}{{4}}(?![A-Za-z0-9])"
+    rf"(?<![A-Za-z0-9_]){_CODE_CHAR}{{4}}\s*[-‐‑‒–—−]\s*{_CODE_CHAR}{{4}}(?![A-Za-z0-9_])"
 )
-_PLAIN = re.compile(rf"(?<![A-Za-z0-9]){_CODE_CHAR}{{8}}(?![A-Za-z0-9])")
+_PLAIN = re.compile(rf"(?<![A-Za-z0-9_]){_CODE_CHAR}{{8}}(?![A-Za-z0-9_])")
 _WORD_VOWELS = frozenset("aeu")
 
 
@@ -48,14 +49,22 @@ def contains_code(text: str) -> bool:
     return redact_codes(text) != text
 
 
+# Keys whose values name things of the domain (event kinds, actions, slots, intents, entities,
+# policies): they are never visitor text, and the engine must find them back unchanged.
+_NAME_KEYS = frozenset({"event", "name", "policy", "entity", "action_name", "intent_name"})
+
+
 def _scrub(value: Any) -> Any:
-    """Codes removed from every string inside a JSON-like value."""
+    """Codes removed from every string inside a JSON-like value, names of the domain left alone."""
     if isinstance(value, str):
         return redact_codes(value)
     if isinstance(value, list):
         return [_scrub(item) for item in value]
     if isinstance(value, dict):
-        return {key: _scrub(item) for key, item in value.items()}
+        return {
+            key: item if key in _NAME_KEYS and isinstance(item, str) else _scrub(item)
+            for key, item in value.items()
+        }
     return value
 
 

@@ -98,3 +98,28 @@ def test_odd_requested_slot_values_do_not_break_redaction() -> None:
         {"event": "slot", "name": "access_code", "value": None},
     ]
     assert redact_events(events, SENSITIVE)[1]["text"] == "hallo"
+
+
+def test_names_of_actions_slots_and_intents_survive() -> None:
+    # "callback" is 8 code characters; as part of a name it must stay, or the engine loses the action.
+    assert redact_codes("action_callback_start") == "action_callback_start"
+    assert redact_codes("callback_question") == "callback_question"
+    events = [
+        {"event": "action", "name": "action_callback_start", "policy": "RulePolicy"},
+        {"event": "slot", "name": "requested_slot", "value": "callback_question"},
+        {
+            "event": "user",
+            "text": "callback M4DCXGHG",
+            "parse_data": {
+                "text": "callback M4DCXGHG",
+                "intent": {"name": "request_callback", "confidence": 0.9},
+                "entities": [{"entity": "callback", "value": "M4DC-XGHG"}],
+            },
+        },
+    ]
+    action, slot, user = redact_events(events, frozenset())
+    assert action["name"] == "action_callback_start"
+    assert slot["value"] == "callback_question"
+    assert user["parse_data"]["intent"]["name"] == "request_callback"
+    assert user["parse_data"]["entities"][0]["entity"] == "callback"
+    assert "M4DC" not in str(user)
