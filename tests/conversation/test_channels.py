@@ -69,7 +69,8 @@ def test_the_rate_limit_answers_the_excess_politely(engine: Engine) -> None:
         assert response.status_code == 200
         notices.append(response.json()[0].get("notice"))
     assert notices[:20] == [None] * 20  # 20 per minute by default
-    assert notices[20:] == ["utter_rate_limited"] * 4
+    # The bucket refills a third of a message per second, so one of the last four may pass.
+    assert notices[20:].count("utter_rate_limited") >= 3, notices
     # Another client is not affected.
     other = post(engine, {"sender": "test-rate-other", "message": "hallo"}, "10.9.0.7")
     assert "notice" not in other.json()[0]
