@@ -164,12 +164,6 @@ def has_visitor_events(engine: Engine) -> bool:
     return inspect(engine).has_table(TABLE)
 
 
-@lru_cache(maxsize=1)
-def shared_events_engine() -> Engine:
-    """One engine per process for the API."""
-    return events_engine()
-
-
 # --- weeks -----------------------------------------------------------------------------------
 
 

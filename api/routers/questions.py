@@ -30,9 +30,13 @@ Week = Annotated[str | None, Query(pattern=WEEK_PATTERN, description="ISO week, 
 
 
 def events_engine(request: Request) -> Engine:
-    """The events database (EVENTS_DB_URL); an app may carry its own (tests)."""
+    """The events database of this app's settings (EVENTS_DB_URL, else the broker's default
+    file), made on first use and kept on the app; tests may put their own there."""
     engine = getattr(request.app.state, "events_engine", None)
-    return engine or visitor_questions.shared_events_engine()
+    if engine is None:
+        url = visitor_questions.events_url(request.app.state.kvo_settings)
+        engine = request.app.state.events_engine = visitor_questions.events_engine(url)
+    return engine  # type: ignore[no-any-return]
 
 
 def unanswered(

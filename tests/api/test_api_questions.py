@@ -304,3 +304,23 @@ def test_feedback_without_a_session_secret_accepts_nothing(tmp_path: Path) -> No
             headers={"Origin": ORIGIN},
         )
     assert response.status_code == 403 and response.json()["code"] == "invalid_session"
+
+
+def test_the_events_database_comes_from_the_settings(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'kvo.sqlite3'}"
+    migrate.upgrade(url)
+    events_url = f"sqlite:///{tmp_path / 'from-settings.db'}"
+    settings = _kvo_settings(url).model_copy(update={"events_db_url": events_url})
+    engine = make_engine(url, settings)
+    with make_sessionmaker(engine)() as session:
+        add_user(session, "sam", STAFF_PASSWORD, UserRole.STAFF, settings=settings)
+        session.commit()
+    app = create_app(_api_settings(), settings, engine)
+    with TestClient(app) as client:
+        api = QuestionsApi(client, app.state, {}, {})  # type: ignore[arg-type]
+        response = client.get("/questions/stats", headers=api.token("sam", STAFF_PASSWORD))
+    assert response.status_code == 200
+    assert response.json() == {"weeks": [], "feedback_by_topic": []}
+    assert (tmp_path / "from-settings.db").exists()
+    app.state.events_engine.dispose()
+    engine.dispose()
