@@ -168,8 +168,8 @@ class ActionCheckStatus(Action):
             if needs_recertification(outcome.report):
                 dispatcher.utter_message(
                     text=(
-                        "Wilt u een intake plannen met een procesbegeleider van PVO om de"
-                        " hercertificering voor te bereiden?"
+                        "Wilt u een gesprek (intake) plannen met een procesbegeleider van PVO om"
+                        " de hercertificering voor te bereiden?"
                     ),
                     buttons=[
                         {"title": "Ja, intake plannen", "payload": "/book_intake"},
@@ -189,10 +189,13 @@ class ActionCheckStatus(Action):
             dispatcher.utter_message(
                 text=(
                     "Ik kan geen traject vinden bij deze combinatie van referentie en toegangscode."
-                    " Controleer beide gegevens en probeer het opnieuw. Uw procesbegeleider kan u"
-                    " helpen als u de code niet meer weet."
+                    " Controleer beide gegevens en probeer het opnieuw. Bent u de code kwijt? Een"
+                    " medewerker van PVO kan u een nieuwe geven."
                 ),
-                buttons=[{"title": "Opnieuw proberen", "payload": "/check_status"}],
+                buttons=[
+                    {"title": "Opnieuw proberen", "payload": "/check_status"},
+                    {"title": "Een medewerker spreken", "payload": "/human_handoff"},
+                ],
             )
 
 
