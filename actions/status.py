@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,22 +32,44 @@ from actions.tracker_input import (
 )
 from kvo.access_codes import is_well_formed, normalize_code
 from kvo.db import StoreUnavailable, session_scope
-from kvo.references import normalize_reference
+from kvo.references import REFERENCE_PATTERN, normalize_reference
 from kvo.settings import get_settings
 from kvo.status import Denied, Granted, LockedOut, StatusOutcome, check_status
 
 logger = logging.getLogger(__name__)
 
-# Intents that interrupt the form rather than answer its question; rules handle them.
+# Intents that interrupt the form rather than answer its question; rules handle them. The
+# intake form's intents are listed too, so the status form never takes them for a reference.
 INTERRUPTIONS = frozenset(
     {
         "faq", "choose_faq", "faq_menu", "stop", "deny", "human_handoff", "bot_challenge",
         "book_intake", "greet", "goodbye", "thank", "english", "out_of_scope", "something_else",
+        "emergency", "lost_code", "capabilities", "explain_more", "contact",
+        "request_callback", "cancel_booking", "move_booking", "stop_form", "skip",
     }
 )  # fmt: skip
+# An access code as printed on the letter (XXXX-XXXX) inside a longer message.
+PRINTED_CODE = re.compile(
+    r"(?<![0-9A-Za-z])[0-9A-Za-z]{4}[-\u2010-\u2015][0-9A-Za-z]{4}(?![0-9A-Za-z])"
+)
 # Longer free text is no answer to "what is your reference/code?" and is not kept.
 MAX_ANSWER_LENGTH = 60
+# Messages are bounded by the channel; scanning more than this for a code gains nothing.
+MAX_SCAN_CHARS = 2000
 CLEARED_SLOTS = [SlotSet("reference_code", None), SlotSet("access_code", None)]
+
+
+def printed_code(text: str) -> str | None:
+    """A well-formed access code in its printed form (ABCD-EFGH) anywhere in ``text``.
+
+    The reference is cut out first: "KVO-2024-0031" must not yield "2024-0031".
+    """
+    without_reference = REFERENCE_PATTERN.sub(" ", text[:MAX_SCAN_CHARS])
+    for match in PRINTED_CODE.finditer(without_reference):
+        code = normalize_code(match.group(0))
+        if is_well_formed(code):
+            return code
+    return None
 
 
 def _is_interruption(tracker: Tracker) -> bool:
@@ -74,9 +97,12 @@ class ValidateStatusForm(FormValidationAction):
     async def extract_access_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if slot(tracker, "requested_slot") != "access_code":
-            return {}
         text = latest_text(tracker)
+        if slot(tracker, "requested_slot") != "access_code":
+            # Not asked for yet: a code counts only in its printed form, in the same message as
+            # the reference ("KVO-2024-0031, code WVZ4-LWUX").
+            code = printed_code(text) if normalize_reference(text) else None
+            return {"access_code": code} if code else {}
         if is_well_formed(normalize_code(text)) or not _is_interruption(tracker):
             return {"access_code": text[:MAX_ANSWER_LENGTH]}
         return {}
