@@ -114,12 +114,7 @@ class ValidateStatusForm(FormValidationAction):
         reference = normalize_reference(as_text(value))
         if reference:
             return {"reference_code": reference}
-        dispatcher.utter_message(
-            text=(
-                "Dat herken ik niet als referentie van een KVO-traject. Een referentie ziet er zo uit:"
-                ' KVO-2024-0031. Wilt u stoppen? Typ dan "stop".'
-            )
-        )
+        dispatcher.utter_message(response="utter_status_reference_invalid")
         return {"reference_code": None}
 
     def validate_access_code(
@@ -128,12 +123,7 @@ class ValidateStatusForm(FormValidationAction):
         code = normalize_code(as_text(value))
         if is_well_formed(code):
             return {"access_code": code}
-        dispatcher.utter_message(
-            text=(
-                "Dat lijkt geen toegangscode. Een toegangscode heeft 8 letters en cijfers, zoals"
-                ' ABCD-EFGH. Wilt u stoppen? Typ dan "stop".'
-            )
-        )
+        dispatcher.utter_message(response="utter_status_code_invalid")
         return {"access_code": None}
 
 
@@ -178,13 +168,7 @@ class ActionCheckStatus(Action):
 
     @staticmethod
     def _unavailable(dispatcher: CollectingDispatcher) -> None:
-        dispatcher.utter_message(
-            text=(
-                "Het lukt mij nu niet om de status op te zoeken; ons systeem is even niet"
-                " bereikbaar. Probeer het later nog eens, of neem contact op met PVO"
-                f" {contact_route()}."
-            )
-        )
+        dispatcher.utter_message(response="utter_status_unavailable", contact_route=contact_route())
 
     @staticmethod
     def _answer(dispatcher: CollectingDispatcher, outcome: StatusOutcome, tz_name: str) -> None:
@@ -192,37 +176,16 @@ class ActionCheckStatus(Action):
             today = datetime.now(ZoneInfo(tz_name)).date()
             dispatcher.utter_message(text=format_status_report(outcome.report, today))
             if needs_recertification(outcome.report):
-                dispatcher.utter_message(
-                    text=(
-                        "Wilt u een gesprek (intake) plannen met een procesbegeleider van PVO om"
-                        " de hercertificering voor te bereiden?"
-                    ),
-                    buttons=[
-                        {"title": "Ja, intake plannen", "payload": "/book_intake"},
-                        {"title": "Nee, dank u", "payload": "/deny"},
-                    ],
-                )
+                dispatcher.utter_message(response="utter_status_offer_intake")
         elif isinstance(outcome, LockedOut):
             until = outcome.until.astimezone(ZoneInfo(tz_name))
             dispatcher.utter_message(
-                text=(
-                    "Er is te vaak een onjuiste combinatie van referentie en toegangscode ingevoerd."
-                    f" Probeert u het na {until:%H:%M} uur opnieuw. Lukt het niet? Neem dan contact"
-                    f" op met PVO {contact_route()}."
-                )
+                response="utter_status_locked_out",
+                until=f"{until:%H:%M}",
+                contact_route=contact_route(),
             )
         elif isinstance(outcome, Denied):
-            dispatcher.utter_message(
-                text=(
-                    "Ik kan geen traject vinden bij deze combinatie van referentie en toegangscode."
-                    " Controleer beide gegevens en probeer het opnieuw. Bent u de code kwijt? Een"
-                    " medewerker van PVO kan u een nieuwe geven."
-                ),
-                buttons=[
-                    {"title": "Opnieuw proberen", "payload": "/check_status"},
-                    {"title": "Een medewerker spreken", "payload": "/human_handoff"},
-                ],
-            )
+            dispatcher.utter_message(response="utter_status_denied")
 
 
 class ActionStopStatus(Action):

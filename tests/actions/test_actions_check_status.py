@@ -31,6 +31,7 @@ from kvo.db import normalize_database_url
 from kvo.demo_data import DEMO_TRAJECTORIES, DemoTrajectory
 from kvo.models import FailedAttempt, Trajectory, TrajectoryKind
 from kvo.timeutil import add_years
+from tests.actions.action_calls import rendered
 
 TrackerFor = Callable[..., Tracker]
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -69,7 +70,7 @@ def _demo_in_state(state: str) -> DemoTrajectory:
 
 def all_text(messages: list[dict[str, Any]]) -> str:
     parts = []
-    for message in messages:
+    for message in map(rendered, messages):
         parts.append(str(message.get("text") or ""))
         for button in message.get("buttons") or []:
             parts += [str(button.get("title")), str(button.get("payload"))]
@@ -101,7 +102,7 @@ def check(
     events = asyncio.run(ActionCheckStatus().run(dispatcher, tracker, {}))
     if isinstance(code, str):
         assert_code_not_shown(dispatcher.messages, code)
-    return dispatcher.messages, events
+    return [rendered(m) for m in dispatcher.messages], events
 
 
 def count(url: str, model: type) -> int:
@@ -341,7 +342,7 @@ def _run_bounded(tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str,
         events = pool.submit(asyncio.run, ActionCheckStatus().run(dispatcher, tracker, {})).result(
             timeout=20
         )
-        return dispatcher.messages, events, time.monotonic() - start
+        return [rendered(m) for m in dispatcher.messages], events, time.monotonic() - start
 
 
 def test_a_locked_sqlite_database_answers_in_time(

@@ -12,6 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.status import INTERRUPTIONS, MAX_ANSWER_LENGTH, ValidateStatusForm
+from tests.actions.action_calls import rendered
 
 TrackerFor = Callable[..., Tracker]
 FORM = "status_form"
@@ -106,7 +107,7 @@ def extract(tracker: Tracker) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     found: dict[str, Any] = {}
     found.update(call(form.extract_reference_code(dispatcher, tracker, {})))
     found.update(call(form.extract_access_code(dispatcher, tracker, {})))
-    return found, dispatcher.messages
+    return found, [rendered(m) for m in dispatcher.messages]
 
 
 def validate(
@@ -114,7 +115,7 @@ def validate(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     form, dispatcher = ValidateStatusForm(), CollectingDispatcher()
     result = call(getattr(form, f"validate_{slot}")(value, dispatcher, tracker, {}))
-    return result, dispatcher.messages
+    return result, [rendered(m) for m in dispatcher.messages]
 
 
 def run_form(
@@ -123,7 +124,7 @@ def run_form(
     """The whole validation action, as the action server runs it for the active form."""
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ValidateStatusForm().run(dispatcher, tracker, domain))
-    return events, dispatcher.messages
+    return events, [rendered(m) for m in dispatcher.messages]
 
 
 def asking_reference(tracker_for: TrackerFor, text: str, intent: str = "inform") -> Tracker:
