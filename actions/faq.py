@@ -27,8 +27,9 @@ MIN_SUGGESTION_CONFIDENCE = 0.05
 ENGLISH_ANSWER_CONFIDENCE = 0.6
 SOMETHING_ELSE_BUTTON = {"title": "Iets anders", "payload": "/something_else"}
 HANDOFF_BUTTON = {"title": "Een medewerker spreken", "payload": "/human_handoff"}
-# Actions that mean "the assistant did not understand the previous message".
-UNCLEAR_ACTIONS = frozenset({"action_clarify", "action_core_fallback"})
+# Actions that mean "the assistant did not understand the previous message" (or had to explain
+# what it can do): after one of these, another unclear message gets a person.
+UNCLEAR_ACTIONS = frozenset({"action_clarify", "action_core_fallback", "utter_capabilities"})
 # English questions are not in the (Dutch) training data; a few key words are clear enough.
 ENGLISH_TOPIC_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
     ("kosten_subsidie", frozenset({"cost", "costs", "price", "fee", "pay", "expensive"})),
