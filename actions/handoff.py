@@ -1,4 +1,4 @@
-"""Human handoff: tells the visitor how to reach a person at PVO, with office hours."""
+"""Human handoff and contact details: how to reach a person at PVO, from the settings."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.contact import handoff_message
+from actions.contact import contact_response
+from actions.tracker_input import latest_intent
 
 
 class ActionHandoff(Action):
@@ -17,5 +18,6 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=handoff_message())
+        response, variables = contact_response(latest_intent(tracker))
+        dispatcher.utter_message(response=response, **variables)
         return []

@@ -63,8 +63,9 @@ class Settings(BaseSettings):
         default="http://localhost:5005",
         validation_alias=_env("PVO_CHAT_SERVER_URL", "chat_server_url"),
     )
+    # Public office hours ("ma-vr 09:00-17:00"): shown only when set, never a made-up default.
     office_hours: str = Field(
-        default="ma-vr 09:00-17:00",
+        default="",
         validation_alias=_env("PVO_OFFICE_HOURS", "office_hours"),
     )
     timezone: str = Field(
