@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from actions.contact_route import contact_route_phrase
 from actions.office_hours import OfficeHours, parse_office_hours
 from kvo.settings import Settings, get_settings
 
@@ -13,18 +14,9 @@ logger = logging.getLogger(__name__)
 def contact_route(settings: Settings | None = None) -> str:
     """One Dutch phrase naming every configured contact route, e.g. "per e-mail (x) of via ..."."""
     settings = settings or get_settings()
-    routes = []
-    if settings.contact_phone:
-        routes.append(f"telefonisch op {settings.contact_phone}")
-    if settings.contact_email:
-        routes.append(f"per e-mail via {settings.contact_email}")
-    if settings.contact_url:
-        routes.append(f"via de website {settings.contact_url}")
-    if not routes:
-        return "via de website van PVO Brabant-Zeeland"
-    if len(routes) == 1:
-        return routes[0]
-    return ", ".join(routes[:-1]) + " of " + routes[-1]
+    return contact_route_phrase(
+        settings.contact_phone, settings.contact_email, settings.contact_url
+    )
 
 
 def office_hours(settings: Settings | None = None) -> OfficeHours | None:

@@ -5,7 +5,8 @@ generator plus two things:
 
 - Every response may use {contact_route}, {contact_phone}, {contact_email}, {office_hours} and
   {callback_response_time}. They come from the engine's environment, so contact details are
-  configuration and never training data; unset details are simply not mentioned.
+  configuration and never training data; unset details are simply not mentioned. A response
+  `utter_x_with_hours` replaces `utter_x` when office hours are configured.
 - A bot text identical to the bot's previous text in the conversation is replaced by
   `utter_repeated`: saying the same thing twice reads as a broken bot.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from actions.contact_route import contact_route_phrase
 from actions.office_hours import parse_office_hours
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.events import BotUttered
@@ -25,7 +27,9 @@ from bot.engine_settings import EngineSettings
 logger = logging.getLogger(__name__)
 
 REPEATED_RESPONSE = "utter_repeated"
-CONTACT_PAGE_ROUTE = "via de contactpagina op de website van PVO Brabant-Zeeland ({url})"
+# A response `utter_x` may have a variant `utter_x_with_hours` that names {office_hours}; it is
+# sent instead whenever office hours are configured (they are never invented).
+WITH_HOURS_SUFFIX = "_with_hours"
 
 
 def describe_office_hours(spec: str) -> str:
@@ -40,25 +44,14 @@ def describe_office_hours(spec: str) -> str:
 
 
 def contact_variables(settings: EngineSettings) -> dict[str, str]:
-    """The values of the contact placeholders; {contact_route} is one whole Dutch sentence."""
-    hours = describe_office_hours(settings.office_hours)
-    routes = []
-    if settings.contact_phone:
-        routes.append(f"telefonisch op {settings.contact_phone}")
-    if settings.contact_email:
-        routes.append(f"per e-mail via {settings.contact_email}")
-    if routes:
-        joined = routes[0] if len(routes) == 1 else f"{routes[0]} of {routes[1]}"
-        route = f"U kunt PVO Brabant-Zeeland bereiken {joined}."
-    else:
-        route = f"U kunt PVO Brabant-Zeeland bereiken {CONTACT_PAGE_ROUTE.format(url=settings.contact_url)}."
-    if hours:
-        route += f" Onze medewerkers zijn bereikbaar op {hours}."
+    """The values of the contact placeholders; {contact_route} follows "U bereikt PVO ..."."""
     return {
-        "contact_route": route,
+        "contact_route": contact_route_phrase(
+            settings.contact_phone, settings.contact_email, settings.contact_url
+        ),
         "contact_phone": settings.contact_phone,
         "contact_email": settings.contact_email,
-        "office_hours": hours,
+        "office_hours": describe_office_hours(settings.office_hours),
         "callback_response_time": settings.callback_response_time,
     }
 
@@ -93,6 +86,9 @@ class PvoResponseGenerator(TemplatedNaturalLanguageGenerator):
         output_channel: str,
         **kwargs: Any,
     ) -> dict[str, Any] | None:
+        with_hours = utter_action + WITH_HOURS_SUFFIX
+        if self.variables["office_hours"] and with_hours in self.responses:
+            utter_action = with_hours
         response = await super().generate(utter_action, tracker, output_channel, **kwargs)
         if not response or not response.get("text") or utter_action == REPEATED_RESPONSE:
             return response
