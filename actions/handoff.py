@@ -1,4 +1,5 @@
-"""Human handoff: tells the visitor how to reach a person at PVO, with office hours."""
+"""Human handoff: tells the visitor how to reach a person at PVO, with office hours, and offers
+to pass on a callback request (the intake's callback form)."""
 
 from __future__ import annotations
 
@@ -17,5 +18,8 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=handoff_message())
+        dispatcher.utter_message(
+            text=handoff_message(),
+            buttons=[{"title": "Laat mij terugbellen", "payload": "/request_callback"}],
+        )
         return []

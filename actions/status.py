@@ -42,6 +42,8 @@ INTERRUPTIONS = frozenset(
     {
         "faq", "choose_faq", "faq_menu", "stop", "deny", "human_handoff", "bot_challenge",
         "book_intake", "greet", "goodbye", "thank", "english", "out_of_scope", "something_else",
+        "request_callback", "cancel_booking", "move_booking", "skip", "other_week",
+        "confirm_booking", "choose_slot", "change_field",
     }
 )  # fmt: skip
 # Longer free text is no answer to "what is your reference/code?" and is not kept.

@@ -78,6 +78,14 @@ INTERRUPTING_MESSAGES = [
     ("english", "what is this?"),
     ("out_of_scope", "hoe laat is het in Tokio"),
     ("something_else", "/something_else"),
+    ("request_callback", "bel mij liever"),
+    ("cancel_booking", "ik wil mijn intake annuleren"),
+    ("move_booking", "ik wil mijn intake verzetten"),
+    ("skip", "overslaan"),
+    ("other_week", "/other_week"),
+    ("confirm_booking", "/confirm_booking"),
+    ("choose_slot", '/choose_slot{"intake_slot": "2026-12-01T08:00Z"}'),
+    ("change_field", "/change_field"),
 ]
 
 
