@@ -97,9 +97,9 @@ QUESTION_WORDS = frozenset(
         "waarvoor", "wil",
     }
 )  # fmt: skip
+# Case-sensitive on purpose: "voor de binnenstad" drops the article, "voor De Hurk" keeps it.
 _AREA_RE = re.compile(
-    r"\bvoor\s+(?:(?:het|de|ons|onze)\s+)?(?P<area>[^,.!?]{2,80}?)\s+(?:in|te|bij)\s+",
-    re.IGNORECASE,
+    r"\b[Vv]oor\s+(?:(?:het|de|ons|onze)\s+)?(?P<area>[^,.!?]{2,80}?)\s+(?:in|te|bij)\s+"
 )
 _MAX_ANSWER_CHARS = 1000
 _DRAFT_ATTRIBUTE = "_pvo_intake_draft"
