@@ -150,6 +150,20 @@ def after_visitor_message(tracker: Tracker) -> bool:
     return latest in (None, "action_listen")
 
 
+def parses(name: str, text: str) -> bool:
+    """Whether the text is a valid answer to a question with fixed kinds of answers."""
+    if name == CONTACT_SLOT:
+        return bool(normalize_email(text) or normalize_phone(text))
+    if name == "intake_municipality":
+        match = municipalities.resolve_municipality(text)
+        return isinstance(match, municipalities.InRegion | municipalities.OutsideRegion)
+    if name == "intake_role":
+        return parse_role(text) is not None
+    if name == "intake_area_kind":
+        return parse_area_kind(text) is not None
+    return False
+
+
 def answered(draft: dict[str, str | None], name: str) -> bool:
     if name == CONTACT_SLOT:
         return bool(draft.get("email") or draft.get("phone"))
@@ -241,6 +255,9 @@ class LeadFormValidation(FormValidationAction):
                 return {name: "ja"}
             if intent == "deny" or words in NO_WORDS:
                 return {name: "nee"}
+        # A valid answer counts whatever the classifier thought ("bedrijventerrein" is no FAQ).
+        if parses(name, text):
+            return {name: text}
         if intent in INTERRUPTIONS:
             return {}
         if intent == "deny" and name in OPTIONAL:
