@@ -334,6 +334,10 @@ class LeadFormValidation(FormValidationAction):
 
     # --- validation -----------------------------------------------------------------------
 
+    async def validate_intake_question_check(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        # Never holds a value: it only marks that the form asks "answer or question?".
+        return {QUESTION_CHECK_SLOT: None}
+
     async def validate_intake_consent(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
