@@ -31,12 +31,9 @@ class ActionCallbackStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_callback_intro")
-        events = [
-            SlotSet("callback_question", None),
-            SlotSet("intake_stopped", None),
-            SlotSet("intake_question_check", None),
-            *reset(MANAGE_SLOTS),
-        ]
+        events = reset(
+            ("callback_question", "intake_stopped", "intake_question_check", *MANAGE_SLOTS), tracker
+        )
         if slot_text(tracker, "intake_consent") == "nee":
             events.append(SlotSet("intake_consent", None))
         return events

@@ -61,8 +61,12 @@ FIELD_TITLES = {
 MANAGE_SLOTS = ("manage_reference", "manage_email", "manage_action")
 
 
-def reset(names: tuple[str, ...] = INTAKE_SLOTS) -> list[EventType]:
-    return [SlotSet(name, None) for name in names]
+def reset(names: tuple[str, ...] = INTAKE_SLOTS, tracker: Tracker | None = None) -> list[EventType]:
+    """Clear the slots; with a tracker, only those that hold a value. (A form validates the slot
+    events just before it, so clearing empty slots right before a form would "answer" them.)"""
+    return [
+        SlotSet(name, None) for name in names if tracker is None or slot(tracker, name) is not None
+    ]
 
 
 def unavailable(dispatcher: CollectingDispatcher) -> None:
@@ -129,7 +133,7 @@ class ActionBookIntake(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_intake_intro")
-        return reset(INTAKE_SLOTS) + reset(MANAGE_SLOTS)
+        return reset(INTAKE_SLOTS, tracker) + reset(MANAGE_SLOTS, tracker)
 
 
 class ActionIntakeNext(Action):

@@ -341,6 +341,8 @@ class LeadFormValidation(FormValidationAction):
     async def validate_intake_consent(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value is None:
+            return {"intake_consent": None}  # cleared, not answered: nothing to say
         if value == "ja":
             values: dict[str, str | None] = {"consent_at": now_iso()}
             # Details noted from the first message go into the draft only now.
@@ -403,6 +405,8 @@ class LeadFormValidation(FormValidationAction):
     async def validate_intake_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value is None:
+            return {"intake_contact": None}  # cleared, not answered: nothing to say
         text = as_text(value, 400)
         email = normalize_email(text)
         phone = None if email else normalize_phone(text)
@@ -422,6 +426,8 @@ class LeadFormValidation(FormValidationAction):
     async def validate_intake_municipality(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value is None:
+            return {"intake_municipality": None}  # cleared, not answered: nothing to say
         match = municipalities.resolve_municipality(as_text(value, 200))
         if isinstance(match, municipalities.InRegion):
             if self.consented(tracker):
@@ -451,6 +457,8 @@ class LeadFormValidation(FormValidationAction):
         return {"intake_municipality": None}
 
     async def validate_intake_role(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        if value is None:
+            return {"intake_role": None}
         text = as_text(value, 200)
         role = parse_role(text) or next(
             (r for r, label in ROLE_LABELS.items() if label in _words(text).split(" ")), None
@@ -462,6 +470,8 @@ class LeadFormValidation(FormValidationAction):
         return {"intake_role": ROLE_LABELS[role]}
 
     async def validate_intake_area_kind(self, value, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        if value is None:
+            return {"intake_area_kind": None}
         text = as_text(value, 200)
         if text == "":
             await self.save(tracker, {"area_kind": ""})
