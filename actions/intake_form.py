@@ -216,7 +216,8 @@ class LeadFormValidation(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        if slot(tracker, "intake_stopped") or slot_text(tracker, "intake_consent") == "nee":
+        # Only what validation decided counts: a "nee" just extracted must still be validated.
+        if slot(tracker, "intake_stopped"):
             return []
         draft = self.draft(tracker)
         if not draft:
@@ -236,7 +237,17 @@ class LeadFormValidation(FormValidationAction):
         if requested is None:
             return self._prefill(name, text)
         # Back from an interruption (a FAQ answer): the latest message was no answer.
-        if requested != name or not after_visitor_message(tracker) or is_stop(text, intent):
+        if requested != name or not after_visitor_message(tracker):
+            return {}
+        if is_stop(text, None):
+            return {}
+        # A valid answer counts whatever the classifier thought ("bedrijventerrein" is no FAQ,
+        # "cor.cancel@voorbeeld.nl" is no "stop").
+        if parses(name, text):
+            return {name: text}
+        # In free text only the words themselves stop ("Cor Cancel" is a name, whatever the
+        # classifier thinks); an emergency always does.
+        if is_stop(text, None if name in FREE_TEXT and intent == "stop" else intent):
             return {}
         if is_skip(text, intent):
             return {name: ""}
@@ -255,9 +266,6 @@ class LeadFormValidation(FormValidationAction):
                 return {name: "ja"}
             if intent == "deny" or words in NO_WORDS:
                 return {name: "nee"}
-        # A valid answer counts whatever the classifier thought ("bedrijventerrein" is no FAQ).
-        if parses(name, text):
-            return {name: text}
         if intent in INTERRUPTIONS:
             return {}
         if intent == "deny" and name in OPTIONAL:

@@ -58,6 +58,16 @@ class ActionManageStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         action = "move" if latest_intent(tracker) == "move_booking" else "cancel"
+        try:
+            # A fresh attempt: forget the reference and address of an earlier one.
+            await run_in_store(
+                save_fields,
+                sender_id(tracker),
+                {"manage_reference": None, "manage_email": None, "manage_area": None},
+            )
+        except StoreProblem:
+            unavailable(dispatcher)
+            return []
         dispatcher.utter_message(response=f"utter_manage_intro_{action}")
         return [
             *reset(MANAGE_SLOTS),
@@ -89,13 +99,9 @@ class ValidateManageBookingForm(FormValidationAction):
     ) -> list[str]:
         if not slot_text(tracker, "manage_action"):
             return []
+        # From the draft only: a value just extracted in this turn must still be validated.
         draft = getattr(tracker, _DRAFT_ATTRIBUTE, None) or {}
-        missing = []
-        if not draft.get("manage_reference") and not slot_text(tracker, "manage_reference"):
-            missing.append("manage_reference")
-        if not draft.get("manage_email"):
-            missing.append("manage_email")
-        return missing if missing != list(domain_slots) else list(domain_slots)
+        return [name for name in ("manage_reference", "manage_email") if not draft.get(name)]
 
     def _answer(self, name: str, tracker: Tracker) -> str | None:
         requested = slot(tracker, "requested_slot")
@@ -104,12 +110,13 @@ class ValidateManageBookingForm(FormValidationAction):
             return intake.normalize_booking_reference(text)  # "ik wil INT-ABC234 annuleren"
         if requested != name or not after_visitor_message(tracker):
             return None
-        if is_stop(text, latest_intent(tracker)):
-            return None
+        # A valid answer first: "cor.cancel@voorbeeld.nl" is an address, not a "stop".
         if name == "manage_reference" and intake.normalize_booking_reference(text):
             return text
         if name == "manage_email" and (normalize_email(text) or normalize_phone(text)):
             return text
+        if is_stop(text, latest_intent(tracker)):
+            return None
         return None if latest_intent(tracker) in NOT_ANSWERS else text
 
     async def extract_manage_reference(
@@ -132,6 +139,7 @@ class ValidateManageBookingForm(FormValidationAction):
             if slot(tracker, "requested_slot") == "manage_reference":
                 dispatcher.utter_message(response="utter_manage_invalid_reference")
             return {"manage_reference": None}
+        await run_in_store(save_fields, sender_id(tracker), {"manage_reference": reference})
         return {"manage_reference": reference}
 
     async def validate_manage_email(
@@ -147,7 +155,8 @@ class ValidateManageBookingForm(FormValidationAction):
 
 async def _credentials(tracker: Tracker) -> tuple[str, str, dict[str, str | None]]:
     draft = await run_in_store(load_draft, sender_id(tracker))
-    return slot_text(tracker, "manage_reference"), draft.get("manage_email") or "", draft
+    reference = draft.get("manage_reference") or slot_text(tracker, "manage_reference")
+    return reference, draft.get("manage_email") or "", draft
 
 
 def _refused(dispatcher: CollectingDispatcher, outcome: object) -> list[EventType] | None:
