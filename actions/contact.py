@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from actions.office_hours import OfficeHours, parse_office_hours
 from kvo.settings import Settings, get_settings
@@ -30,8 +28,10 @@ def contact_route(settings: Settings | None = None) -> str:
 
 
 def office_hours(settings: Settings | None = None) -> OfficeHours | None:
-    """The configured office hours, or None (with a warning in the log) when the setting is invalid."""
+    """The configured office hours; None when unset, or (with a warning in the log) invalid."""
     settings = settings or get_settings()
+    if not settings.office_hours.strip():
+        return None
     try:
         return parse_office_hours(settings.office_hours)
     except ValueError as error:
@@ -39,20 +39,19 @@ def office_hours(settings: Settings | None = None) -> OfficeHours | None:
         return None
 
 
-def handoff_message(now: datetime | None = None, settings: Settings | None = None) -> str:
-    """The Dutch answer to "I want to talk to a person", with the office-hours remark."""
+def contact_response(
+    intent: str | None, settings: Settings | None = None
+) -> tuple[str, dict[str, str]]:
+    """Which response answers "how do I reach a person?", and the values of its variables.
+
+    A question for contact details gets utter_contact, a wish to talk to someone utter_handoff;
+    the office hours appear only when the PVO_OFFICE_HOURS setting holds valid hours.
+    """
     settings = settings or get_settings()
-    text = f"U kunt een medewerker van PVO Brabant-Zeeland bereiken {contact_route(settings)}."
+    name = "utter_contact" if intent == "contact" else "utter_handoff"
+    variables = {"contact_route": contact_route(settings)}
     hours = office_hours(settings)
-    if hours is None:
-        return text
-    local_now = (now or datetime.now(tz=ZoneInfo(settings.timezone))).astimezone(
-        ZoneInfo(settings.timezone)
-    )
-    text += f" Onze medewerkers zijn bereikbaar op {hours.describe()}."
-    if not hours.is_open(local_now):
-        text += (
-            " Het is nu buiten kantooruren. Laat gerust een bericht achter; een medewerker"
-            " reageert in de eerstvolgende kantooruren."
-        )
-    return text
+    if hours is not None:
+        name += "_with_hours"
+        variables["office_hours"] = hours.describe()
+    return name, variables

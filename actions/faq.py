@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.contact import contact_route
 from actions.faq_topics import FAQ_TOPIC_TITLES, OFFERABLE_INTENT_TITLES, faq_payload
 from actions.tracker_input import (
     as_dict,
@@ -24,6 +26,21 @@ MIN_SUGGESTION_CONFIDENCE = 0.05
 # An English question gets a Dutch FAQ answer only when the topic is this clear.
 ENGLISH_ANSWER_CONFIDENCE = 0.6
 SOMETHING_ELSE_BUTTON = {"title": "Iets anders", "payload": "/something_else"}
+HANDOFF_BUTTON = {"title": "Een medewerker spreken", "payload": "/human_handoff"}
+# Actions that mean "the assistant did not understand the previous message" (or had to explain
+# what it can do): after one of these, another unclear message gets a person.
+UNCLEAR_ACTIONS = frozenset({"action_clarify", "action_core_fallback", "utter_capabilities"})
+# English questions are not in the (Dutch) training data; a few key words are clear enough.
+ENGLISH_TOPIC_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("kosten_subsidie", frozenset({"cost", "costs", "price", "fee", "pay", "expensive"})),
+    ("verzekering_korting", frozenset({"insurance", "insurer", "discount"})),
+    ("doorlooptijd", frozenset({"duration", "take"})),
+    ("geldigheid_hercertificering", frozenset({"valid", "expire", "expires", "renew"})),
+    ("stappen", frozenset({"steps", "step", "process", "procedure"})),
+    ("werkgebied", frozenset({"region", "province", "area"})),
+    ("privacy", frozenset({"privacy", "data"})),
+    ("wat_is_kvo", frozenset({"kvo", "certificate", "keurmerk", "certification", "mark"})),
+)
 DEFAULT_SUGGESTIONS = ("wat_is_kvo", "stappen", "kosten_subsidie")
 
 
@@ -91,14 +108,34 @@ class ActionAnswerChosenFaq(Action):
             dispatcher.utter_message(response=f"utter_faq/{topic}")
         else:
             dispatcher.utter_message(
-                text="Dat onderwerp ken ik niet. Kies een van deze onderwerpen:",
-                buttons=clarification_buttons({}),
+                response="utter_unknown_topic", buttons=clarification_buttons({})
             )
         return []
 
 
+def previous_turn_was_unclear(tracker: Tracker) -> bool:
+    """Whether the assistant already had to clarify the visitor's previous message."""
+    users_seen = 0
+    for event in reversed(as_list(getattr(tracker, "events", None))):
+        event = as_dict(event)
+        if event.get("event") == "user":
+            users_seen += 1
+            if users_seen == 2:
+                return False
+        elif (
+            users_seen == 1
+            and event.get("event") == "action"
+            and as_text(event.get("name")) in UNCLEAR_ACTIONS
+        ):
+            return True
+    return False
+
+
 class ActionClarify(Action):
-    """Asks what the visitor means when the NLU is unsure, offering the likeliest topics."""
+    """Asks what the visitor means when the NLU is unsure, offering the likeliest topics.
+
+    The second unclear message in a row gets a person instead of a third guess.
+    """
 
     def name(self) -> str:
         return "action_clarify"
@@ -109,18 +146,13 @@ class ActionClarify(Action):
         message = latest_message(tracker)
         if not as_text(message.get("text")).strip():
             dispatcher.utter_message(
-                text="Ik ontving een leeg bericht. Wat wilt u weten over het Keurmerk Veilig Ondernemen?",
-                buttons=clarification_buttons({}),
+                response="utter_clarify_empty", buttons=clarification_buttons({})
             )
             return []
-        dispatcher.utter_message(
-            text=(
-                "Ik weet niet precies wat u bedoelt. Ik help met vragen over het Keurmerk Veilig"
-                " Ondernemen, de status van uw KVO-traject en het plannen van een intake. Gaat uw"
-                " vraag over een van deze onderwerpen?"
-            ),
-            buttons=clarification_buttons(message),
-        )
+        if previous_turn_was_unclear(tracker):
+            dispatcher.utter_message(response="utter_unclear_again", contact_route=contact_route())
+            return []
+        dispatcher.utter_message(response="utter_clarify", buttons=clarification_buttons(message))
         return []
 
 
@@ -141,8 +173,17 @@ class ActionCoreFallback(ActionClarify):
         return [UserUtteranceReverted()]
 
 
+def english_topic(text: str) -> str | None:
+    """The FAQ topic of a clear English question, from its key words (None when unclear)."""
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    for topic, keys in ENGLISH_TOPIC_WORDS:
+        if words & keys:
+            return topic
+    return None
+
+
 class ActionEnglish(Action):
-    """Says in Dutch that the assistant speaks Dutch, and still answers when the topic is clear."""
+    """Says in Dutch that the assistant speaks Dutch, offers a person, and answers a clear topic."""
 
     def name(self) -> str:
         return "action_english"
@@ -150,20 +191,17 @@ class ActionEnglish(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(
-            text=(
-                "Ik spreek alleen Nederlands (sorry, I only speak Dutch). Stel uw vraag gerust in het"
-                " Nederlands; ik help u graag."
-            )
-        )
+        dispatcher.utter_message(response="utter_english", contact_route=contact_route())
         message = latest_message(tracker)
         best = as_dict(_faq_selector(message).get("response"))
         topic = as_text(best.get("intent_response_key")).removeprefix("faq/")
         if (
-            topic in FAQ_TOPIC_TITLES
-            and as_probability(best.get("confidence")) >= ENGLISH_ANSWER_CONFIDENCE
+            topic not in FAQ_TOPIC_TITLES
+            or as_probability(best.get("confidence")) < ENGLISH_ANSWER_CONFIDENCE
         ):
-            dispatcher.utter_message(text="Misschien helpt dit antwoord u al:")
+            topic = english_topic(as_text(message.get("text"))) or ""
+        if topic in FAQ_TOPIC_TITLES:
+            dispatcher.utter_message(response="utter_english_answer")
             dispatcher.utter_message(response=f"utter_faq/{topic}")
         else:
             # Rank the FAQ topics alone: the intent here is "english", not "faq".
@@ -172,7 +210,7 @@ class ActionEnglish(Action):
                 "response_selector": as_dict(message.get("response_selector")),
             }
             dispatcher.utter_message(
-                text="Gaat uw vraag over een van deze onderwerpen?",
-                buttons=clarification_buttons(topics_only),
+                response="utter_english_topics",
+                buttons=[*clarification_buttons(topics_only), HANDOFF_BUTTON],
             )
         return []

@@ -26,6 +26,11 @@ FAQ_TOPIC_TITLES: dict[str, str] = {
     "rol_partners": "Wat doet elke partner?",
     "thema_criminaliteit": "Welke problemen pakt het KVO aan?",
     "privacy": "Privacy in deze chat",
+    "voordelen": "Wat zijn de voordelen?",
+    "wat_is_pvo": "Wat doet PVO?",
+    "ccv": "Wat is het CCV?",
+    "werkgebied": "Werkgebied van PVO",
+    "wie_betaalt": "Wie betaalt wat?",
 }
 
 # Other intents a clarification may offer, with their button titles.

@@ -1,5 +1,4 @@
-"""Human handoff: tells the visitor how to reach a person at PVO, with office hours, and offers
-to pass on a callback request (the intake's callback form)."""
+"""Human handoff and contact details: how to reach a person at PVO, from the settings."""
 
 from __future__ import annotations
 
@@ -8,7 +7,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.contact import handoff_message
+from actions.contact import contact_response
+from actions.tracker_input import latest_intent
 
 
 class ActionHandoff(Action):
@@ -18,8 +18,13 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(
-            text=handoff_message(),
-            buttons=[{"title": "Laat mij terugbellen", "payload": "/request_callback"}],
+        intent = latest_intent(tracker)
+        response, variables = contact_response(intent)
+        # Wanting a person: offer to pass on a callback request too (the intake's callback form).
+        buttons = (
+            [{"title": "Laat mij terugbellen", "payload": "/request_callback"}]
+            if intent == "human_handoff"
+            else []
         )
+        dispatcher.utter_message(response=response, buttons=buttons, **variables)
         return []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,24 +32,45 @@ from actions.tracker_input import (
 )
 from kvo.access_codes import is_well_formed, normalize_code
 from kvo.db import StoreUnavailable, session_scope
-from kvo.references import normalize_reference
+from kvo.references import REFERENCE_PATTERN, normalize_reference
 from kvo.settings import get_settings
 from kvo.status import Denied, Granted, LockedOut, StatusOutcome, check_status
 
 logger = logging.getLogger(__name__)
 
-# Intents that interrupt the form rather than answer its question; rules handle them.
+# Intents that interrupt the form rather than answer its question; rules handle them. The
+# intake form's intents are listed too, so the status form never takes them for a reference.
 INTERRUPTIONS = frozenset(
     {
         "faq", "choose_faq", "faq_menu", "stop", "deny", "human_handoff", "bot_challenge",
         "book_intake", "greet", "goodbye", "thank", "english", "out_of_scope", "something_else",
         "request_callback", "cancel_booking", "move_booking", "skip", "other_week",
         "confirm_booking", "choose_slot", "change_field",
+        "emergency", "lost_code", "capabilities", "explain_more", "contact", "stop_form",
     }
 )  # fmt: skip
+# An access code as printed on the letter (XXXX-XXXX) inside a longer message.
+PRINTED_CODE = re.compile(
+    r"(?<![0-9A-Za-z])[0-9A-Za-z]{4}[-\u2010-\u2015][0-9A-Za-z]{4}(?![0-9A-Za-z])"
+)
 # Longer free text is no answer to "what is your reference/code?" and is not kept.
 MAX_ANSWER_LENGTH = 60
+# Messages are bounded by the channel; scanning more than this for a code gains nothing.
+MAX_SCAN_CHARS = 2000
 CLEARED_SLOTS = [SlotSet("reference_code", None), SlotSet("access_code", None)]
+
+
+def printed_code(text: str) -> str | None:
+    """A well-formed access code in its printed form (ABCD-EFGH) anywhere in ``text``.
+
+    The reference is cut out first: "KVO-2024-0031" must not yield "2024-0031".
+    """
+    without_reference = REFERENCE_PATTERN.sub(" ", text[:MAX_SCAN_CHARS])
+    for match in PRINTED_CODE.finditer(without_reference):
+        code = normalize_code(match.group(0))
+        if is_well_formed(code):
+            return code
+    return None
 
 
 def _is_interruption(tracker: Tracker) -> bool:
@@ -76,9 +98,12 @@ class ValidateStatusForm(FormValidationAction):
     async def extract_access_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if slot(tracker, "requested_slot") != "access_code":
-            return {}
         text = latest_text(tracker)
+        if slot(tracker, "requested_slot") != "access_code":
+            # Not asked for yet: a code counts only in its printed form, in the same message as
+            # the reference ("KVO-2024-0031, code WVZ4-LWUX").
+            code = printed_code(text) if normalize_reference(text) else None
+            return {"access_code": code} if code else {}
         if is_well_formed(normalize_code(text)) or not _is_interruption(tracker):
             return {"access_code": text[:MAX_ANSWER_LENGTH]}
         return {}
@@ -90,12 +115,7 @@ class ValidateStatusForm(FormValidationAction):
         reference = normalize_reference(as_text(value))
         if reference:
             return {"reference_code": reference}
-        dispatcher.utter_message(
-            text=(
-                "Dat herken ik niet als referentie van een KVO-traject. Een referentie ziet er zo uit:"
-                ' KVO-2024-0031. Wilt u stoppen? Typ dan "stop".'
-            )
-        )
+        dispatcher.utter_message(response="utter_status_reference_invalid")
         return {"reference_code": None}
 
     def validate_access_code(
@@ -104,12 +124,7 @@ class ValidateStatusForm(FormValidationAction):
         code = normalize_code(as_text(value))
         if is_well_formed(code):
             return {"access_code": code}
-        dispatcher.utter_message(
-            text=(
-                "Dat lijkt geen toegangscode. Een toegangscode heeft 8 letters en cijfers, zoals"
-                ' ABCD-EFGH. Wilt u stoppen? Typ dan "stop".'
-            )
-        )
+        dispatcher.utter_message(response="utter_status_code_invalid")
         return {"access_code": None}
 
 
@@ -154,13 +169,7 @@ class ActionCheckStatus(Action):
 
     @staticmethod
     def _unavailable(dispatcher: CollectingDispatcher) -> None:
-        dispatcher.utter_message(
-            text=(
-                "Het lukt mij nu niet om de status op te zoeken; ons systeem is even niet"
-                " bereikbaar. Probeer het later nog eens, of neem contact op met PVO"
-                f" {contact_route()}."
-            )
-        )
+        dispatcher.utter_message(response="utter_status_unavailable", contact_route=contact_route())
 
     @staticmethod
     def _answer(dispatcher: CollectingDispatcher, outcome: StatusOutcome, tz_name: str) -> None:
@@ -168,34 +177,16 @@ class ActionCheckStatus(Action):
             today = datetime.now(ZoneInfo(tz_name)).date()
             dispatcher.utter_message(text=format_status_report(outcome.report, today))
             if needs_recertification(outcome.report):
-                dispatcher.utter_message(
-                    text=(
-                        "Wilt u een intake plannen met een procesbegeleider van PVO om de"
-                        " hercertificering voor te bereiden?"
-                    ),
-                    buttons=[
-                        {"title": "Ja, intake plannen", "payload": "/book_intake"},
-                        {"title": "Nee, dank u", "payload": "/deny"},
-                    ],
-                )
+                dispatcher.utter_message(response="utter_status_offer_intake")
         elif isinstance(outcome, LockedOut):
             until = outcome.until.astimezone(ZoneInfo(tz_name))
             dispatcher.utter_message(
-                text=(
-                    "Er is te vaak een onjuiste combinatie van referentie en toegangscode ingevoerd."
-                    f" Probeert u het na {until:%H:%M} uur opnieuw. Lukt het niet? Neem dan contact"
-                    f" op met PVO {contact_route()}."
-                )
+                response="utter_status_locked_out",
+                until=f"{until:%H:%M}",
+                contact_route=contact_route(),
             )
         elif isinstance(outcome, Denied):
-            dispatcher.utter_message(
-                text=(
-                    "Ik kan geen traject vinden bij deze combinatie van referentie en toegangscode."
-                    " Controleer beide gegevens en probeer het opnieuw. Uw procesbegeleider kan u"
-                    " helpen als u de code niet meer weet."
-                ),
-                buttons=[{"title": "Opnieuw proberen", "payload": "/check_status"}],
-            )
+            dispatcher.utter_message(response="utter_status_denied")
 
 
 class ActionStopStatus(Action):

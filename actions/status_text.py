@@ -66,16 +66,34 @@ def _survey_line(report: StatusReport) -> str | None:
     return line + f"; er is {percent(required)} nodig."
 
 
+def recertification_in_progress(report: StatusReport) -> bool:
+    """A recertification before its audit is done: the old certificate still counts."""
+    return report.trajectory_kind == "hercertificering" and report.current_phase < TOTAL_PHASES
+
+
 def _certificate_line(report: StatusReport) -> str | None:
     expires = report.certificate_expires_on
     if expires is None:
         return None
+    # The advice depends on the phase: a recertification that is already under way needs no
+    # reminder to start one.
     if report.certificate_state == "verlopen":
+        if recertification_in_progress(report):
+            return (
+                f"Let op: het vorige certificaat is verlopen op {dutch_date(expires)}. De"
+                " hercertificering is al bezig; na een goede audit krijgt het gebied een nieuw"
+                " certificaat."
+            )
         return (
             f"Let op: het certificaat is verlopen op {dutch_date(expires)}. Voor een nieuw keurmerk is"
             " hercertificering nodig."
         )
     if report.certificate_state == "verloopt_binnenkort":
+        if recertification_in_progress(report):
+            return (
+                f"Let op: het huidige certificaat verloopt op {dutch_date(expires)}, binnen zes"
+                " maanden. De hercertificering is al bezig."
+            )
         return (
             f"Let op: het certificaat verloopt op {dutch_date(expires)}, binnen zes maanden. Begin op"
             " tijd met de hercertificering."
@@ -84,20 +102,32 @@ def _certificate_line(report: StatusReport) -> str | None:
 
 
 def needs_recertification(report: StatusReport) -> bool:
-    return report.certificate_state in ("verloopt_binnenkort", "verlopen")
+    """Worth offering a talk about recertifying: the certificate ends and no new round runs yet."""
+    return report.certificate_state in (
+        "verloopt_binnenkort",
+        "verlopen",
+    ) and not recertification_in_progress(report)
 
 
-def format_status_report(report: StatusReport, today: date) -> str:
-    """The status answer: one short line per subject, only the subjects that apply."""
+def _stars_line(report: StatusReport) -> str:
     trajectory = (
         "hercertificering"
         if report.trajectory_kind == "hercertificering"
         else "eerste certificering"
     )
+    if report.current_phase >= TOTAL_PHASES:
+        # Certified: the star is earned, not something to work towards.
+        stars = "1 ster" if report.target_stars == 1 else f"{report.target_stars} sterren"
+        return f"Soort traject: {trajectory}, afgerond met {stars}."
+    return f"Soort traject: {trajectory}, op weg naar ster {report.target_stars}."
+
+
+def format_status_report(report: StatusReport, today: date) -> str:
+    """The status answer: one short line per subject, only the subjects that apply."""
     lines = [
         f"Traject {report.reference}: {report.area_name}, {report.area_kind} in de gemeente "
         f"{report.municipality} ({report.province}).",
-        f"Soort traject: {trajectory}, op weg naar ster {report.target_stars}.",
+        _stars_line(report),
     ]
     phase = f"Huidige fase: stap {report.current_phase} van {TOTAL_PHASES}, {report.phase_name}"
     if report.current_phase_started_on:

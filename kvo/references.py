@@ -25,6 +25,10 @@ _REFERENCE_RE = re.compile(
 )
 
 
+# For callers that need to find (or cut out) a reference inside a longer message.
+REFERENCE_PATTERN = _REFERENCE_RE
+
+
 def format_reference(year: int, number: int) -> str:
     return f"KVO-{year:04d}-{number:04d}"
 

@@ -58,8 +58,9 @@ class Settings(BaseSettings):
         default="https://www.pvo-brabant-zeeland.nl",
         validation_alias=_env("PVO_CONTACT_URL", "contact_url"),
     )
+    # Public office hours ("ma-vr 09:00-17:00"): shown only when set, never a made-up default.
     office_hours: str = Field(
-        default="ma-vr 09:00-17:00",
+        default="",
         validation_alias=_env("PVO_OFFICE_HOURS", "office_hours"),
     )
     timezone: str = Field(

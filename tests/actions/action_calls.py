@@ -6,9 +6,11 @@ import asyncio
 import json
 from typing import Any
 
+import yaml
 from rasa_sdk.executor import ActionExecutor
 
 from actions.server import ACTIONS_PACKAGE
+from kvo.settings import REPO_ROOT
 
 
 def registered_actions() -> list[str]:
@@ -27,3 +29,34 @@ def run_action(
     assert result is not None
     # What the server sends must be plain JSON (no NaN, no objects).
     return json.loads(json.dumps(result.model_dump(), allow_nan=False))
+
+
+def _load_yaml(relative: str) -> dict[str, Any]:
+    with open(REPO_ROOT / relative, encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def _responses() -> dict[str, Any]:
+    responses = dict(_load_yaml("domain.yml").get("responses") or {})
+    responses.update(_load_yaml("data/responses/faq.yml").get("responses") or {})
+    return responses
+
+
+def rendered(message: dict[str, Any]) -> dict[str, Any]:
+    """A dispatched message as the visitor gets it: a named response filled like Rasa fills it.
+
+    Rasa fills {variables} from the values the action passes along; the response's own buttons
+    come first, then those the action adds.
+    """
+    name = message.get("response")
+    if not name:
+        return message
+    variants = _responses().get(name)
+    assert variants, f"no response {name} in the domain"
+    variables = {k: v for k, v in message.items() if k not in ("response", "text", "buttons")}
+    text = str(variants[0].get("text") or "").format_map(variables)
+    buttons = [
+        {**b, "payload": str(b.get("payload", "")).replace("{{", "{").replace("}}", "}")}
+        for b in variants[0].get("buttons") or []
+    ]
+    return {**message, "text": text, "buttons": buttons + list(message.get("buttons") or [])}

@@ -35,6 +35,7 @@ from kvo.scratch_db import (
     throwaway_postgres_database,
 )
 from kvo.settings import REPO_ROOT, Settings, get_settings
+from tests.actions.action_calls import rendered
 
 CONTACT_PHONE = "013 - 123 45 67"
 CONTACT_EMAIL = "kvo@pvo-test.example"
@@ -183,7 +184,7 @@ def tracker_for() -> Callable[..., Tracker]:
 def uttered_texts(messages: list[dict[str, Any]]) -> str:
     """Everything a visitor could see of the dispatched messages (texts and buttons) as one string."""
     parts: list[str] = []
-    for message in messages:
+    for message in map(rendered, messages):
         parts.append(str(message.get("text") or ""))
         for button in message.get("buttons") or []:
             parts.append(str(button.get("title", "")))

@@ -13,10 +13,9 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.contact import contact_route, handoff_message, office_hours
+from actions.contact import contact_response, contact_route, office_hours
 from actions.handoff import ActionHandoff
 from actions.intake import ActionBookIntake
-from actions.office_hours import parse_office_hours
 from kvo.settings import Settings
 
 MakeSettings = Callable[..., Settings]
@@ -87,78 +86,53 @@ def test_contact_route_reads_the_environment(
     assert contact_route() == f"per e-mail via {contact['email']}"
 
 
-# --- handoff_message ----------------------------------------------------------------------------
+# --- contact_response ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "now",
-    [
-        local(2025, 3, 10, 9, 0),  # Monday, opening time
-        local(2025, 3, 12, 12, 0),
-        local(2025, 3, 14, 16, 59),
-        utc(2025, 1, 8, 8, 30),  # 09:30 CET
-        utc(2025, 7, 2, 7, 30),  # 09:30 CEST
-        utc(2025, 7, 2, 14, 59),  # 16:59 CEST
-    ],
+    ("intent", "name"),
+    [("contact", "utter_contact"), ("human_handoff", "utter_handoff"), (None, "utter_handoff")],
 )
-def test_inside_office_hours_no_outside_remark(
-    make_settings: MakeSettings, contact: dict[str, str], now: datetime
+def test_contact_response_names_the_routes_and_the_configured_hours(
+    make_settings: MakeSettings, contact: dict[str, str], intent: str | None, name: str
 ) -> None:
-    text = handoff_message(now=now, settings=make_settings())
-    assert text.startswith("U kunt een medewerker van PVO Brabant-Zeeland bereiken telefonisch op")
-    assert contact["phone"] in text and contact["email"] in text and contact["url"] in text
-    assert HOURS_SENTENCE in text
-    assert OUTSIDE not in text
-
-
-@pytest.mark.parametrize(
-    "now",
-    [
-        local(2025, 3, 10, 8, 59),
-        local(2025, 3, 14, 17, 0),  # closing time is already closed
-        local(2025, 3, 15, 11, 0),  # Saturday
-        local(2025, 3, 16, 11, 0),  # Sunday
-        utc(2025, 1, 8, 7, 30),  # 08:30 CET, although 07:30 UTC
-        utc(2025, 7, 2, 15, 30),  # 17:30 CEST, although 15:30 UTC would be open
-        utc(2025, 3, 14, 23, 30),  # Saturday 00:30 in Amsterdam
-    ],
-)
-def test_outside_office_hours_the_remark_is_added(
-    make_settings: MakeSettings, contact: dict[str, str], now: datetime
-) -> None:
-    text = handoff_message(now=now, settings=make_settings())
-    assert contact["email"] in text
-    assert HOURS_SENTENCE in text
-    assert "Het is nu buiten kantooruren." in text
-    assert "reageert in de eerstvolgende kantooruren" in text
+    response, variables = contact_response(intent, make_settings())
+    assert response == f"{name}_with_hours"
+    for route in contact.values():
+        assert route in variables["contact_route"]
+    assert variables["office_hours"] == "maandag t/m vrijdag van 09:00 tot 17:00 uur"
 
 
 def test_other_office_hours_are_described(make_settings: MakeSettings) -> None:
-    settings = make_settings(office_hours="ma,wo,vr 10:00-16:00")
-    text = handoff_message(now=local(2025, 3, 11, 11, 0), settings=settings)  # a Tuesday
-    assert "bereikbaar op maandag, woensdag en vrijdag van 10:00 tot 16:00 uur." in text
-    assert OUTSIDE in text
-    assert OUTSIDE not in handoff_message(now=local(2025, 3, 12, 11, 0), settings=settings)
+    _, variables = contact_response("contact", make_settings(office_hours="ma,wo,vr 10:00-16:00"))
+    assert variables["office_hours"] == "maandag, woensdag en vrijdag van 10:00 tot 16:00 uur"
 
 
-@pytest.mark.parametrize("spec", ["altijd", "24/7", "ma-vr 17:00-09:00", "", "vr-ma 09:00-17:00"])
+def test_without_office_hours_none_are_invented(
+    make_settings: MakeSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="actions.contact"):
+        response, variables = contact_response("contact", make_settings(office_hours=""))
+    assert response == "utter_contact"
+    assert "office_hours" not in variables
+    assert not caplog.text  # unset is normal, not a configuration error
+
+
+@pytest.mark.parametrize("spec", ["altijd", "24/7", "ma-vr 17:00-09:00", "vr-ma 09:00-17:00"])
 def test_invalid_office_hours_are_left_out(
-    make_settings: MakeSettings,
-    contact: dict[str, str],
-    caplog: pytest.LogCaptureFixture,
-    spec: str,
+    make_settings: MakeSettings, caplog: pytest.LogCaptureFixture, spec: str
 ) -> None:
     settings = make_settings(office_hours=spec)
     with caplog.at_level(logging.WARNING, logger="actions.contact"):
-        text = handoff_message(now=local(2025, 3, 15, 23, 0), settings=settings)
+        response, variables = contact_response("human_handoff", settings)
         assert office_hours(settings) is None
-    assert text == (
-        f"U kunt een medewerker van PVO Brabant-Zeeland bereiken {contact_route(settings)}."
-    )
-    assert contact["phone"] in text
-    assert "bereikbaar op" not in text
-    assert OUTSIDE not in text
+    assert response == "utter_handoff"
+    assert variables == {"contact_route": contact_route(settings)}
     assert "PVO_OFFICE_HOURS ignored" in caplog.text
+
+
+def test_the_settings_have_no_office_hours_by_default() -> None:
+    assert Settings.model_fields["office_hours"].default == ""
 
 
 # --- the actions ----------------------------------------------------------------------------
@@ -170,22 +144,19 @@ def run_action(action: Any, tracker: Tracker) -> tuple[list[dict[str, Any]], lis
     return dispatcher.messages, events
 
 
-def test_action_handoff_names_every_route_and_the_hours(
-    tracker_for: Callable[..., Tracker], contact: dict[str, str]
+@pytest.mark.parametrize(
+    ("intent", "name"), [("human_handoff", "utter_handoff"), ("contact", "utter_contact")]
+)
+def test_action_handoff_fills_the_response_with_every_route_and_the_hours(
+    tracker_for: Callable[..., Tracker], contact: dict[str, str], intent: str, name: str
 ) -> None:
-    before = datetime.now(AMSTERDAM)
-    messages, events = run_action(ActionHandoff(), tracker_for("ik wil een mens", "human_handoff"))
-    after = datetime.now(AMSTERDAM)
+    messages, events = run_action(ActionHandoff(), tracker_for("ik wil een mens", intent))
     assert events == []
     assert len(messages) == 1
-    text = messages[0]["text"]
-    assert text.startswith("U kunt een medewerker van PVO Brabant-Zeeland bereiken")
+    assert messages[0]["response"] == f"{name}_with_hours"
     for route in contact.values():
-        assert route in text
-    assert HOURS_SENTENCE in text
-    hours = parse_office_hours("ma-vr 09:00-17:00")
-    if hours.is_open(before) == hours.is_open(after):  # not racing a boundary
-        assert (OUTSIDE in text) is not hours.is_open(before)
+        assert route in messages[0]["contact_route"]
+    assert messages[0]["office_hours"].startswith("maandag t/m vrijdag")
 
 
 def test_action_handoff_survives_invalid_office_hours(
@@ -193,10 +164,9 @@ def test_action_handoff_survives_invalid_office_hours(
 ) -> None:
     use_env(PVO_OFFICE_HOURS="van negen tot vijf")
     messages, _ = run_action(ActionHandoff(), tracker_for("mens graag", "human_handoff"))
-    text = messages[0]["text"]
-    assert contact["email"] in text
-    assert "bereikbaar op" not in text
-    assert OUTSIDE not in text
+    assert messages[0]["response"] == "utter_handoff"
+    assert contact["email"] in messages[0]["contact_route"]
+    assert "office_hours" not in messages[0]
 
 
 def test_action_handoff_with_only_an_email_address(
@@ -204,10 +174,7 @@ def test_action_handoff_with_only_an_email_address(
 ) -> None:
     use_env(PVO_CONTACT_PHONE="", PVO_CONTACT_URL="", PVO_CONTACT_EMAIL="info@voorbeeld.example")
     messages, _ = run_action(ActionHandoff(), tracker_for("mens", "human_handoff"))
-    text = messages[0]["text"]
-    assert "bereiken per e-mail via info@voorbeeld.example." in text
-    assert "telefonisch" not in text
-    assert "website" not in text
+    assert messages[0]["contact_route"] == "per e-mail via info@voorbeeld.example"
 
 
 def test_action_book_intake_starts_a_fresh_intake(tracker_for: Callable[..., Tracker]) -> None:

@@ -20,12 +20,16 @@ from actions.faq import (
     ActionCoreFallback,
     ActionEnglish,
     clarification_buttons,
+    english_topic,
+    previous_turn_was_unclear,
     ranked_suggestions,
 )
+from actions.faq_more import ActionExplainMore, last_topic_and_followups
 from actions.faq_topics import FAQ_TOPIC_TITLES, OFFERABLE_INTENT_TITLES, faq_payload
 from kvo.settings import REPO_ROOT
 
 SOMETHING_ELSE = {"title": "Iets anders", "payload": "/something_else"}
+HANDOFF = {"title": "Een medewerker spreken", "payload": "/human_handoff"}
 # Rasa's RegexInterpreter: "/intent" optionally followed by a JSON object of entities.
 PAYLOAD = re.compile(r"^/(?P<intent>[^{@]+)(?P<entities>\{.*\})?$")
 
@@ -81,6 +85,14 @@ def parse_payload(payload: str) -> tuple[str, dict[str, Any]]:
 def run_action(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], list[Any]]:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return dispatcher.messages, events
+
+
+def run_action_with_domain(
+    action: Action, tracker: Tracker, domain: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, domain))
     return dispatcher.messages, events
 
 
@@ -269,9 +281,8 @@ def test_an_unknown_or_missing_topic_offers_buttons(
     messages, _ = run_action(ActionAnswerChosenFaq(), tracker)
     assert len(messages) == 1
     message = messages[0]
-    assert message["response"] is None
-    assert message["text"] == "Dat onderwerp ken ik niet. Kies een van deze onderwerpen:"
-    assert "<script>" not in message["text"]
+    assert message["response"] == "utter_unknown_topic"
+    assert "<script>" not in str(message)
     assert message["buttons"][-1] == SOMETHING_ELSE
     assert len(message["buttons"]) == 3
     for button in message["buttons"][:-1]:
@@ -335,7 +346,7 @@ def test_clarify_an_empty_message(text: str | None, tracker_for: Callable[..., T
     messages, events = run_action(ActionClarify(), tracker_for(text, "nlu_fallback"))
     assert events == []
     assert len(messages) == 1
-    assert "leeg bericht" in messages[0]["text"]
+    assert messages[0]["response"] == "utter_clarify_empty"
     assert messages[0]["buttons"] == clarification_buttons({})
 
 
@@ -351,8 +362,7 @@ def test_clarify_offers_the_likeliest_topics(tracker_for: Callable[..., Tracker]
     tracker = tracker_with_parse(COSTS_QUESTION, tracker_for)
     messages, _ = run_action(ActionClarify(), tracker)
     assert len(messages) == 1
-    assert messages[0]["text"].startswith("Ik weet niet precies wat u bedoelt.")
-    assert "Keurmerk Veilig Ondernemen" in messages[0]["text"]
+    assert messages[0]["response"] == "utter_clarify"
     assert messages[0]["buttons"] == clarification_buttons(COSTS_QUESTION)
     assert messages[0]["buttons"][0]["title"] == "Kosten en subsidie"
 
@@ -362,7 +372,7 @@ def test_clarify_without_likely_topics_offers_popular_ones(
 ) -> None:
     data = parse_data("qwerty uiop", [("nlu_fallback", 0.7), ("out_of_scope", 0.3)])
     messages, _ = run_action(ActionClarify(), tracker_with_parse(data, tracker_for))
-    assert "leeg bericht" not in messages[0]["text"]
+    assert messages[0]["response"] == "utter_clarify"
     assert [b["title"] for b in messages[0]["buttons"]] == [
         "Wat is het KVO?",
         "De stappen naar het keurmerk",
@@ -374,8 +384,8 @@ def test_clarify_does_not_echo_what_was_typed(tracker_for: Callable[..., Tracker
     typed = "<b>drop table</b> 🙂 ÄÖÜ " + "x" * 5000
     data = parse_data(typed, [("nlu_fallback", 1.0)])
     messages, _ = run_action(ActionClarify(), tracker_with_parse(data, tracker_for))
-    assert "drop table" not in messages[0]["text"]
-    assert "xxxx" not in messages[0]["text"]
+    assert "drop table" not in str(messages)
+    assert "xxxx" not in str(messages)
 
 
 # --- ActionEnglish ------------------------------------------------------------------------------
@@ -389,7 +399,8 @@ def test_english_with_a_clear_topic_answers_it(tracker_for: Callable[..., Tracke
     )
     messages, events = run_action(ActionEnglish(), tracker_with_parse(data, tracker_for))
     assert events == []
-    assert "alleen Nederlands" in messages[0]["text"]
+    assert messages[0]["response"] == "utter_english"
+    assert "pvo-test.example" in messages[0]["contact_route"]  # always a way to a person
     assert messages[-1]["response"] == "utter_faq/kosten_subsidie"
     assert not any(m["buttons"] for m in messages)
 
@@ -412,12 +423,12 @@ def test_english_when_unsure_offers_buttons(
 ) -> None:
     data = parse_data("tell me about stars and stuff", [("english", 0.95)], faq)
     messages, _ = run_action(ActionEnglish(), tracker_with_parse(data, tracker_for))
-    assert "alleen Nederlands" in messages[0]["text"]
-    assert all(m["response"] is None for m in messages)
+    assert messages[0]["response"] == "utter_english"
+    assert not any(str(m["response"]).startswith("utter_faq/") for m in messages)
     buttons = messages[-1]["buttons"]
-    assert messages[-1]["text"] == "Gaat uw vraag over een van deze onderwerpen?"
-    assert buttons[-1] == SOMETHING_ELSE
-    topics = [parse_payload(b["payload"])[1]["faq_topic"] for b in buttons[:-1]]
+    assert messages[-1]["response"] == "utter_english_topics"
+    assert buttons[-2:] == [SOMETHING_ELSE, HANDOFF]
+    topics = [parse_payload(b["payload"])[1]["faq_topic"] for b in buttons[:-2]]
     if faq[0][0] == "sterren":
         # Ranked by the response selector alone (the intent is "english", not "faq").
         assert topics == ["sterren", "geldigheid_hercertificering", "privacy"]
@@ -427,9 +438,100 @@ def test_english_when_unsure_offers_buttons(
 
 def test_english_without_response_selector(tracker_for: Callable[..., Tracker]) -> None:
     messages, _ = run_action(ActionEnglish(), tracker_for("hello there", "english"))
-    assert "alleen Nederlands" in messages[0]["text"]
+    assert messages[0]["response"] == "utter_english"
     assert [b["title"] for b in messages[-1]["buttons"]] == [
         "Wat is het KVO?",
         "De stappen naar het keurmerk",
         "Iets anders",
+        "Een medewerker spreken",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("what does it cost", "kosten_subsidie"),
+        ("Is there an insurance discount?", "verzekering_korting"),
+        ("what is the safe business certificate", "wat_is_kvo"),
+        ("hello there", None),
+    ],
+)
+def test_clear_english_key_words_name_a_topic(text: str, topic: str | None) -> None:
+    assert english_topic(text) == topic
+
+
+# --- two unclear messages in a row, follow-ups ---------------------------------------------------
+
+
+def _events(*steps: tuple[str, str]) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    for kind, value in steps:
+        if kind == "user":
+            events.append({"event": "user", "text": value})
+        elif kind == "action":
+            events.append({"event": "action", "name": value})
+        else:
+            events.append({"event": "bot", "text": "…", "metadata": {"utter_action": value}})
+    return events
+
+
+def test_the_second_unclear_message_in_a_row_offers_a_person(
+    tracker_for: Callable[..., Tracker],
+) -> None:
+    tracker = tracker_for("zeg maar iets", "nlu_fallback")
+    tracker.events = _events(
+        ("user", "hmm"), ("action", "action_clarify"), ("user", "zeg maar iets")
+    )
+    assert previous_turn_was_unclear(tracker)
+    messages, _ = run_action(ActionClarify(), tracker)
+    assert messages[0]["response"] == "utter_unclear_again"
+    assert "pvo-test.example" in messages[0]["contact_route"]
+
+
+def test_an_unclear_message_after_an_answer_is_clarified(
+    tracker_for: Callable[..., Tracker],
+) -> None:
+    tracker = tracker_for("zeg maar iets", "nlu_fallback")
+    tracker.events = _events(
+        ("user", "hmm"), ("action", "action_clarify"), ("user", "kosten"),
+        ("action", "utter_faq"), ("bot", "utter_faq/kosten_subsidie"), ("user", "zeg maar iets"),
+    )  # fmt: skip
+    assert not previous_turn_was_unclear(tracker)
+
+
+def test_follow_ups_go_one_level_further_each_time(
+    tracker_for: Callable[..., Tracker], faq_responses: dict[str, Any]
+) -> None:
+    domain = {"responses": faq_responses}  # the engine sends the merged domain
+    answer = [("user", "wat kost het"), ("action", "utter_faq"), ("bot", "utter_faq/stappen")]
+    first = tracker_for("meer graag", "explain_more")
+    first.events = _events(*answer, ("user", "meer graag"))
+    assert last_topic_and_followups(first) == ("stappen", 0)
+    messages, _ = run_action_with_domain(ActionExplainMore(), first, domain)
+    assert messages[0]["response"] == "utter_more_related"
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads[-1] == "/human_handoff"
+    assert all("{{" not in p for p in payloads)
+    assert parse_payload(payloads[0])[1]["faq_topic"] in FAQ_TOPIC_TITLES
+
+    second = tracker_for("nog meer", "explain_more")
+    second.events = _events(
+        *answer, ("user", "meer graag"), ("action", "action_explain_more"), ("user", "nog meer")
+    )
+    messages, _ = run_action_with_domain(ActionExplainMore(), second, domain)
+    assert messages[0]["response"] == "utter_more_person"
+
+    third = tracker_for("en nog meer", "explain_more")
+    third.events = [*second.events, *_events(("action", "action_explain_more"), ("user", "x"))]
+    messages, _ = run_action_with_domain(ActionExplainMore(), third, domain)
+    assert messages[0]["response"] == "utter_more_which"
+
+
+def test_a_follow_up_without_an_earlier_answer_asks_which_topic(
+    tracker_for: Callable[..., Tracker], domain: dict[str, Any]
+) -> None:
+    messages, _ = run_action_with_domain(
+        ActionExplainMore(), tracker_for("meer", "explain_more"), domain
+    )
+    assert messages[0]["response"] == "utter_more_which"
+    assert messages[0]["buttons"]

@@ -167,7 +167,7 @@ def test_with_the_token_it_serves_the_actions(server: ActionServer, domain: dict
 
     answered = _post(server, _call("action_handoff", _minimal_tracker(), domain))
     assert answered.status_code == 200, answered.text
-    assert answered.json()["responses"][0]["text"]
+    assert answered.json()["responses"][0]["response"].startswith("utter_handoff")
     lower_case_scheme = httpx.post(
         server.webhook,
         json=_call("action_handoff", _minimal_tracker(), domain),

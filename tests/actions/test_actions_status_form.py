@@ -12,6 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.status import INTERRUPTIONS, MAX_ANSWER_LENGTH, ValidateStatusForm
+from tests.actions.action_calls import rendered
 
 TrackerFor = Callable[..., Tracker]
 FORM = "status_form"
@@ -86,6 +87,12 @@ INTERRUPTING_MESSAGES = [
     ("confirm_booking", "/confirm_booking"),
     ("choose_slot", '/choose_slot{"intake_slot": "2026-12-01T08:00Z"}'),
     ("change_field", "/change_field"),
+    ("emergency", "er wordt ingebroken, help"),
+    ("lost_code", "ik ben de code kwijt"),
+    ("capabilities", "wat kun je allemaal"),
+    ("explain_more", "kun je dat uitleggen"),
+    ("contact", "wat is jullie telefoonnummer"),
+    ("stop_form", "hou er maar mee op"),
 ]
 
 
@@ -103,7 +110,7 @@ def extract(tracker: Tracker) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     found: dict[str, Any] = {}
     found.update(call(form.extract_reference_code(dispatcher, tracker, {})))
     found.update(call(form.extract_access_code(dispatcher, tracker, {})))
-    return found, dispatcher.messages
+    return found, [rendered(m) for m in dispatcher.messages]
 
 
 def validate(
@@ -111,7 +118,7 @@ def validate(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     form, dispatcher = ValidateStatusForm(), CollectingDispatcher()
     result = call(getattr(form, f"validate_{slot}")(value, dispatcher, tracker, {}))
-    return result, dispatcher.messages
+    return result, [rendered(m) for m in dispatcher.messages]
 
 
 def run_form(
@@ -120,7 +127,7 @@ def run_form(
     """The whole validation action, as the action server runs it for the active form."""
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ValidateStatusForm().run(dispatcher, tracker, domain))
-    return events, dispatcher.messages
+    return events, [rendered(m) for m in dispatcher.messages]
 
 
 def asking_reference(tracker_for: TrackerFor, text: str, intent: str = "inform") -> Tracker:
@@ -230,6 +237,27 @@ def test_a_code_is_only_taken_when_it_is_asked_for(tracker_for: TrackerFor) -> N
     assert "access_code" not in found
     opening = tracker_for("status WVZ4-LWUX", "check_status", active_loop=FORM)
     assert "access_code" not in extract(opening)[0]
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("wilt u kijken naar kvo 2024 31, de code is WVZ4-LWUX", "WVZ4LWUX"),
+        ("KVO-2024-0031 wvz4-lwux", "WVZ4LWUX"),
+        ("ref KVO/2024/31 code: WVZ4–LWUX graag", "WVZ4LWUX"),
+        # Without the printed dash, or with a number part only, there is no code.
+        ("KVO-2024-0031 wvz4lwux", None),
+        ("KVO-2024-0031", None),
+        ("KVO-2024-2345", None),
+    ],
+)
+def test_a_printed_code_next_to_the_reference_is_taken_at_once(
+    tracker_for: TrackerFor, typed: str, found: str | None
+) -> None:
+    opening = tracker_for(typed, "check_status", active_loop=FORM)
+    extracted, _ = extract(opening)
+    assert extracted["reference_code"].startswith("KVO-2024-")
+    assert extracted.get("access_code") == found
 
 
 @pytest.mark.parametrize("intent", ["greet", "stop", "deny", "faq", "english"])

@@ -151,7 +151,7 @@ def test_a_full_report() -> None:
         "Enquête: 38% van de ondernemers heeft gereageerd; 30% was nodig, dus dat is voldoende.",
         "Schouw: gehouden op 27 augustus 2024.",
         "Audit door Kiwa NCP: gepland op 4 april 2025.",
-        "Let op: het certificaat verloopt op 13 juli 2025, binnen zes maanden. Begin op tijd met de hercertificering.",
+        "Let op: het huidige certificaat verloopt op 13 juli 2025, binnen zes maanden. De hercertificering is al bezig.",
         "Volgende stap: Audit door Kiwa NCP voorbereiden. Wie: Procesbegeleider PVO.",
         "Uw procesbegeleider: Ruben Proefmans.",
     ]
@@ -176,10 +176,34 @@ def test_area_kinds(kind: str, wording: str) -> None:
         ("verlopen", "Let op: het certificaat is verlopen op 13 juli 2025. Voor een nieuw keurmerk is hercertificering nodig.", True),
     ],
 )  # fmt: skip
-def test_certificate_states(state: str, line: str, recertify: bool) -> None:
-    value = report(certificate_state=state)
+def test_certificate_states_once_certified(state: str, line: str, recertify: bool) -> None:
+    value = report(certificate_state=state, current_phase=5)
     assert line in lines_of(value)
     assert needs_recertification(value) is recertify
+
+
+@pytest.mark.parametrize(
+    ("state", "line"),
+    [
+        ("verloopt_binnenkort", "Let op: het huidige certificaat verloopt op 13 juli 2025, binnen zes maanden. De hercertificering is al bezig."),
+        ("verlopen", "Let op: het vorige certificaat is verlopen op 13 juli 2025. De hercertificering is al bezig; na een goede audit krijgt het gebied een nieuw certificaat."),
+    ],
+)  # fmt: skip
+def test_certificate_advice_during_a_recertification(state: str, line: str) -> None:
+    value = report(certificate_state=state)  # phase 4 of a recertification
+    assert line in lines_of(value)
+    assert not needs_recertification(value)
+
+
+@pytest.mark.parametrize(
+    ("stars", "wording"), [(1, "afgerond met 1 ster."), (3, "afgerond met 3 sterren.")]
+)
+def test_a_certified_trajectory_has_its_stars_rather_than_working_towards_them(
+    stars: int, wording: str
+) -> None:
+    lines = lines_of(report(current_phase=5, target_stars=stars))
+    assert f"Soort traject: hercertificering, {wording}" in lines
+    assert "op weg naar" not in "\n".join(lines)
 
 
 def test_no_certificate_line_without_expiry_date() -> None:

@@ -49,7 +49,8 @@ def test_faq_button_answers_the_chosen_topic(chat: Chat) -> None:
 def test_handoff_names_the_contact_route(chat: Chat) -> None:
     answer = chat.texts("ik wil graag een medewerker spreken")
     assert "pvo-brabant-zeeland.nl" in answer
-    assert "maandag t/m vrijdag" in answer
+    assert "bereikbaar op" not in answer  # no office hours configured: none are invented
+    assert "{" not in answer  # every variable filled
 
 
 @pytest.mark.parametrize(
@@ -117,12 +118,20 @@ def test_wrong_code_and_unknown_reference_get_the_same_answer(rasa_url: str) -> 
     assert "combinatie" in wrong_code
 
 
-def test_expiring_certificate_offers_an_intake(chat: Chat) -> None:
-    messages = (chat.say("status KVO-2024-0012"), chat.say("4K92-YP4M"))[1]
+def test_expired_certificate_of_a_certified_area_offers_an_intake(chat: Chat) -> None:
+    messages = (chat.say("status KVO-2024-0018"), chat.say("RC22-P3Y9"))[1]
     text = "\n".join(m.get("text") or "" for m in messages)
-    assert "verloopt" in text
+    assert "verlopen" in text
+    assert "op weg naar ster" not in text  # certified: the stars are earned
     payloads = [b["payload"] for m in messages for b in m.get("buttons", [])]
     assert "/book_intake" in payloads
+
+
+def test_terneuzen_has_its_fourth_star_and_is_already_recertifying(chat: Chat) -> None:
+    text = chat.texts("KVO-2024-0012 code 4K92-YP4M")
+    assert "op weg naar ster 5" in text
+    assert "De hercertificering is al bezig." in text
+    assert "Begin op tijd" not in text
 
 
 def test_lockout_per_conversation(rasa_url: str) -> None:

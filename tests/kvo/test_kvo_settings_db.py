@@ -54,7 +54,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.contact_email == ""
     assert settings.contact_phone == ""
     assert settings.contact_url == "https://www.pvo-brabant-zeeland.nl"
-    assert settings.office_hours == "ma-vr 09:00-17:00"
+    assert settings.office_hours == ""  # shown only when configured, never invented
     assert settings.timezone == "Europe/Amsterdam"
     assert (settings.lockout_max_attempts, settings.lockout_window_minutes) == (5, 60)
     assert settings.lockout_client_max_attempts == 10
