@@ -125,7 +125,7 @@ def previous_turn_was_unclear(tracker: Tracker) -> bool:
         elif (
             users_seen == 1
             and event.get("event") == "action"
-            and event.get("name") in UNCLEAR_ACTIONS
+            and as_text(event.get("name")) in UNCLEAR_ACTIONS
         ):
             return True
     return False

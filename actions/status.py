@@ -44,8 +44,9 @@ INTERRUPTIONS = frozenset(
     {
         "faq", "choose_faq", "faq_menu", "stop", "deny", "human_handoff", "bot_challenge",
         "book_intake", "greet", "goodbye", "thank", "english", "out_of_scope", "something_else",
-        "emergency", "lost_code", "capabilities", "explain_more", "contact",
-        "request_callback", "cancel_booking", "move_booking", "stop_form", "skip",
+        "request_callback", "cancel_booking", "move_booking", "skip", "other_week",
+        "confirm_booking", "choose_slot", "change_field",
+        "emergency", "lost_code", "capabilities", "explain_more", "contact", "stop_form",
     }
 )  # fmt: skip
 # An access code as printed on the letter (XXXX-XXXX) inside a longer message.

@@ -177,24 +177,12 @@ def test_action_handoff_with_only_an_email_address(
     assert messages[0]["contact_route"] == "per e-mail via info@voorbeeld.example"
 
 
-def test_action_book_intake_names_the_contact_route(
-    tracker_for: Callable[..., Tracker], contact: dict[str, str]
-) -> None:
-    messages, events = run_action(ActionBookIntake(), tracker_for("intake plannen", "book_intake"))
-    assert events == []
-    assert len(messages) == 1
-    text = messages[0]["text"]
-    assert "procesbegeleider" in text
-    assert "U plant een intake telefonisch op" in text
-    for route in contact.values():
-        assert route in text
-
-
-def test_action_book_intake_follows_the_settings(
-    tracker_for: Callable[..., Tracker], use_env: Callable[..., None]
-) -> None:
-    use_env(PVO_CONTACT_PHONE="0800-1234", PVO_CONTACT_EMAIL="", PVO_CONTACT_URL="")
-    messages, _ = run_action(ActionBookIntake(), tracker_for("intake", "book_intake"))
-    text = messages[0]["text"]
-    assert "U plant een intake telefonisch op 0800-1234." in text
-    assert "e-mail" not in text
+def test_action_book_intake_starts_a_fresh_intake(tracker_for: Callable[..., Tracker]) -> None:
+    # The contact route moved to the no-consent answer; starting explains and clears old answers.
+    tracker = tracker_for("intake plannen", "book_intake")
+    tracker.slots.update(intake_consent="nee", intake_slot="2026-12-01T08:00Z", manage_email="ok")
+    messages, events = run_action(ActionBookIntake(), tracker)
+    assert [m["response"] for m in messages] == ["utter_intake_intro"]
+    cleared = {e["name"] for e in events if e["event"] == "slot" and e["value"] is None}
+    # Only slots holding a value are cleared: the form validates the slot events just before it.
+    assert cleared == {"intake_consent", "intake_slot", "manage_email"}

@@ -79,17 +79,20 @@ INTERRUPTING_MESSAGES = [
     ("english", "what is this?"),
     ("out_of_scope", "hoe laat is het in Tokio"),
     ("something_else", "/something_else"),
+    ("request_callback", "bel mij liever"),
+    ("cancel_booking", "ik wil mijn intake annuleren"),
+    ("move_booking", "ik wil mijn intake verzetten"),
+    ("skip", "overslaan"),
+    ("other_week", "/other_week"),
+    ("confirm_booking", "/confirm_booking"),
+    ("choose_slot", '/choose_slot{"intake_slot": "2026-12-01T08:00Z"}'),
+    ("change_field", "/change_field"),
     ("emergency", "er wordt ingebroken, help"),
     ("lost_code", "ik ben de code kwijt"),
     ("capabilities", "wat kun je allemaal"),
     ("explain_more", "kun je dat uitleggen"),
     ("contact", "wat is jullie telefoonnummer"),
-    # The intake form's intents (intake branch): never taken for a reference either.
-    ("request_callback", "bel me terug"),
-    ("cancel_booking", "ik wil mijn afspraak afzeggen"),
-    ("move_booking", "kan de afspraak een dag later"),
     ("stop_form", "hou er maar mee op"),
-    ("skip", "overslaan"),
 ]
 
 
