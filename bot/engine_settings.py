@@ -79,6 +79,9 @@ class EngineSettings:
     office_hours: str
     callback_response_time: str
     contact_url: str
+    # Retention periods, named in the privacy answer; the same settings drive the purge commands.
+    conversation_retention_days: int
+    lead_retention_months: int
 
     @classmethod
     def from_env(cls) -> EngineSettings:
@@ -101,6 +104,8 @@ class EngineSettings:
             callback_response_time=os.environ.get("PVO_CALLBACK_RESPONSE_TIME", "").strip(),
             contact_url=os.environ.get("PVO_CONTACT_URL", "").strip()
             or "https://www.pvo-brabant-zeeland.nl",
+            conversation_retention_days=_int("PVO_CONVERSATION_RETENTION_DAYS", 30, 1, 3650),
+            lead_retention_months=_int("PVO_LEAD_RETENTION_MONTHS", 12, 1, 120),
         )
 
 

@@ -3,8 +3,8 @@
 Configured in endpoints.yml (`nlg: type: bot.nlg.PvoResponseGenerator`). It is Rasa's template
 generator plus two things:
 
-- Every response may use {contact_route}, {contact_phone}, {contact_email}, {office_hours} and
-  {callback_response_time}. They come from the engine's environment, so contact details are
+- Every response may use {contact_route}, {contact_phone}, {contact_email}, {office_hours},
+  {callback_response_time}, {conversation_retention_days} and {lead_retention_months}. They come from the engine's environment, so contact details are
   configuration and never training data; unset details are simply not mentioned. A response
   `utter_x_with_hours` replaces `utter_x` when office hours are configured.
 - A bot text identical to the bot's previous text in the conversation is replaced by
@@ -53,6 +53,8 @@ def contact_variables(settings: EngineSettings) -> dict[str, str]:
         "contact_email": settings.contact_email,
         "office_hours": describe_office_hours(settings.office_hours),
         "callback_response_time": settings.callback_response_time,
+        "conversation_retention_days": str(settings.conversation_retention_days),
+        "lead_retention_months": str(settings.lead_retention_months),
     }
 
 

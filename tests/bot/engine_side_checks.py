@@ -47,14 +47,21 @@ def _domain():
     return Domain.load(str(REPO / "domain.yml"))
 
 
-def _generator(**env):
+def _generator(domain=None, **env):
     from bot.nlg import PvoResponseGenerator
 
-    names = ("PVO_CONTACT_PHONE", "PVO_CONTACT_EMAIL", "PVO_OFFICE_HOURS", "PVO_CONTACT_URL")
+    names = (
+        "PVO_CONTACT_PHONE",
+        "PVO_CONTACT_EMAIL",
+        "PVO_OFFICE_HOURS",
+        "PVO_CONTACT_URL",
+        "PVO_CONVERSATION_RETENTION_DAYS",
+        "PVO_LEAD_RETENTION_MONTHS",
+    )
     saved = {name: os.environ.pop(name, None) for name in names}
     os.environ.update(env)
     try:
-        return PvoResponseGenerator(domain=_domain())
+        return PvoResponseGenerator(domain=domain or _domain())
     finally:
         for name in names:
             os.environ.pop(name, None)
@@ -96,6 +103,21 @@ def contact_route_names_configured_phone_email_and_hours():
     text = asyncio.run(generator.generate("utter_handoff", _tracker(), "rest"))["text"]
     for part in ("013 123 45 67", "info@example.nl", "maandag t/m vrijdag van 09:00 tot 17:00"):
         assert part in text, text
+
+
+@check
+def privacy_answer_names_the_configured_retention():
+    import yaml
+    from rasa.shared.core.domain import Domain
+
+    faq = yaml.safe_load((REPO / "data" / "responses" / "faq.yml").read_text(encoding="utf-8"))
+    domain = _domain().merge(Domain.from_dict({"responses": faq["responses"]}))
+    generator = _generator(
+        domain, PVO_CONVERSATION_RETENTION_DAYS="14", PVO_LEAD_RETENTION_MONTHS="6"
+    )
+    text = asyncio.run(generator.generate("utter_faq/privacy", _tracker(), "rest"))["text"]
+    assert "14 dagen" in text and "6 maanden" in text, text
+    assert "{" not in text, text
 
 
 @check
