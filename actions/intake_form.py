@@ -266,7 +266,10 @@ class LeadFormValidation(FormValidationAction):
                 return {name: "ja"}
             if intent == "deny" or words in NO_WORDS:
                 return {name: "nee"}
-        if intent in INTERRUPTIONS:
+        # A button payload, a question or a sentence interrupts; a short answer like "Eindhovn"
+        # is taken as the answer whatever the classifier thought, so the re-ask can help.
+        looks_like_answer = not text.startswith("/") and "?" not in text and len(text.split()) <= 3
+        if intent in INTERRUPTIONS and not looks_like_answer:
             return {}
         if intent == "deny" and name in OPTIONAL:
             return {name: ""}
