@@ -7,7 +7,10 @@ Rules:
 - any access code (`XXXX-XXXX`, any case, with or without the dash) anywhere in any string;
 - the text, `parse_data` text and entity values of a user message sent while the bot was asking
   for a sensitive slot (`requested_slot` in the list);
-- the value of a sensitive slot in a slot event.
+- the value of a sensitive slot in a slot event;
+- of a bot message, the values an action filled into its response (Rasa keeps them in the event's
+  metadata: a summary of the visitor's answers, say), and the whole text of a response the domain
+  marks `metadata: {sensitive: true}` (one that repeats the visitor's personal details).
 
 Without a dash, an 8-character word is only taken for a code when it does not read like a word:
 it holds a digit, or fewer than three of the vowels a/e/u. Codes never contain I or O, so Dutch
@@ -85,6 +88,22 @@ def _blank_user_event(event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+# Of a bot message's metadata only the response's name is kept (the event broker reads it).
+_BOT_METADATA_KEPT = frozenset({"utter_action", "response", "template_name"})
+
+
+def _redact_bot_event(event: dict[str, Any]) -> dict[str, Any]:
+    metadata = event.get("metadata")
+    if not isinstance(metadata, dict):
+        return event
+    template = metadata.get("metadata")
+    sensitive = isinstance(template, dict) and template.get("sensitive") is True
+    kept = {key: value for key, value in metadata.items() if key in _BOT_METADATA_KEPT}
+    if sensitive:
+        return {**event, "text": MARKER, "metadata": {**kept, "metadata": {"sensitive": True}}}
+    return {**event, "metadata": kept}
+
+
 def redact_events(
     events: Iterable[dict[str, Any]], sensitive_slots: frozenset[str]
 ) -> list[dict[str, Any]]:
@@ -97,6 +116,8 @@ def redact_events(
             requested = None
         if kind == "user" and isinstance(requested, str) and requested in sensitive_slots:
             event = _blank_user_event(event)
+        elif kind == "bot":
+            event = _redact_bot_event(event)
         elif kind == "slot":
             name = event.get("name")
             if name == REQUESTED_SLOT:

@@ -123,3 +123,28 @@ def test_names_of_actions_slots_and_intents_survive() -> None:
     assert user["parse_data"]["intent"]["name"] == "request_callback"
     assert user["parse_data"]["entities"][0]["entity"] == "callback"
     assert "M4DC" not in str(user)
+
+
+def test_bot_messages_keep_only_the_response_name_and_sensitive_ones_lose_their_text() -> None:
+    summary = {
+        "event": "bot",
+        "text": "Klopt dit? Naam: Jan Jansen, e-mail: jan@example.nl",
+        "metadata": {
+            "metadata": {"sensitive": True},
+            "utter_action": "utter_intake_summary",
+            "summary": "Naam: Jan Jansen, e-mail: jan@example.nl",
+        },
+        "data": {"buttons": [{"title": "Ja, boeken", "payload": "/affirm"}]},
+    }
+    report = {
+        "event": "bot",
+        "text": "Traject KVO-2024-0031: Binnenstad Breda.",
+        "metadata": {"utter_action": "utter_status_report", "report": "Binnenstad Breda"},
+    }
+    stored_summary, stored_report = redact_events([summary, report], frozenset())
+    assert "Jansen" not in json.dumps(stored_summary) and "jan@" not in json.dumps(stored_summary)
+    assert stored_summary["text"] == MARKER
+    assert stored_summary["metadata"]["utter_action"] == "utter_intake_summary"
+    assert stored_summary["data"]["buttons"][0]["title"] == "Ja, boeken"
+    assert stored_report["text"] == report["text"]  # not marked sensitive: the text stays
+    assert stored_report["metadata"] == {"utter_action": "utter_status_report"}
