@@ -75,6 +75,7 @@ def ensure_run_secrets(env: dict[str, str] | os._Environ[str]) -> list[str]:
 def banner(rasa_port: int) -> str:
     demo = next(d for d in DEMO_TRAJECTORIES if d.reference == BANNER_DEMO_REFERENCE)
     webhook = f"http://localhost:{rasa_port}/webhooks/rest/webhook"
+    api_port = os.environ.get("PVO_API_PORT", "8000")
     return f"""
 ================================================================================
  PVO-assistent is ready.
@@ -84,11 +85,29 @@ def banner(rasa_port: int) -> str:
        -d '{{"sender": "demo", "message": "Wat is het Keurmerk Veilig Ondernemen?"}}'
    Chat in a terminal:      make shell   (in another terminal, or instead of make run)
    socket.io (chat widget): http://localhost:{rasa_port}/socket.io
-   Website with the chat button: http://localhost:{os.environ.get("PVO_API_PORT", "8000")}/
+   Website with the chat button: http://localhost:{api_port}/
+   Staff dashboard:         http://localhost:{api_port}/dashboard/  (first create an account:
+                            .venv/bin/python -m kvo users add <name> --role admin)
    Demo status check:       "status {demo.reference}", access code {demo.access_code} (README lists more)
+   Mails (local SMTP sink): var/mail/  (staff, visitor and facilitator mails of intakes)
    Stop:                    Ctrl-C
 ================================================================================
 """
+
+
+# Where the local SMTP sink delivers intake mails to PVO staff; only used when no real SMTP server
+# is configured (PVO_SMTP_HOST unset), so a newcomer sees every mail under var/mail/.
+DEMO_STAFF_MAILBOXES = {
+    "PVO_STAFF_EMAIL_ZWB": "intake-zeeland-west-brabant@pvo.example",
+    "PVO_STAFF_EMAIL_OB": "intake-oost-brabant@pvo.example",
+}
+
+
+def use_demo_staff_mailboxes(env: dict[str, str] | os._Environ[str]) -> None:
+    if env.get("PVO_SMTP_HOST"):
+        return
+    for name, address in DEMO_STAFF_MAILBOXES.items():
+        env.setdefault(name, address)
 
 
 def port_in_use(port: int) -> bool:
@@ -101,7 +120,8 @@ def busy_ports(*ports: int) -> list[int]:
     for port in busy:
         print(
             f"Port {port} is already in use: is the assistant (or another program) already"
-            " running? Stop it first, or choose another Rasa port with RASA_PORT.",
+            " running? Stop it first, or choose other ports (RASA_PORT, PVO_ACTIONS_PORT,"
+            " PVO_API_PORT, PVO_SMTP_PORT).",
             file=sys.stderr,
         )
     return busy
@@ -111,9 +131,12 @@ def run_stack() -> int:
     rasa_port = int(os.environ.setdefault("RASA_PORT", "5005"))
     # The demo page's chat button talks to this engine.
     os.environ.setdefault("PVO_CHAT_SERVER_URL", f"http://localhost:{rasa_port}")
-    if busy_ports(rasa_port, actions_port()):
+    api_port = int(os.environ.get("PVO_API_PORT", "8000"))
+    smtp_sink_port = int(os.environ.get("PVO_SMTP_PORT", "8025"))
+    if busy_ports(rasa_port, actions_port(), api_port, smtp_sink_port):
         return 1
     ensure_run_secrets(os.environ)
+    use_demo_staff_mailboxes(os.environ)
     print("Starting the engine and the action server; loading the model takes about 30 s.")
     honcho = subprocess.Popen([str(HONCHO), "start", "-f", str(REPO / "Procfile")], cwd=REPO)  # noqa: S603
     try:

@@ -53,3 +53,15 @@ def test_launcher_generates_only_missing_secrets() -> None:
     other = {}
     ensure_run_secrets(other)
     assert other["PVO_SESSION_SECRET"] != env["PVO_SESSION_SECRET"]
+
+
+def test_demo_staff_mailboxes_only_without_a_real_smtp_server() -> None:
+    from bot.launcher import use_demo_staff_mailboxes
+
+    local: dict[str, str] = {"PVO_STAFF_EMAIL_OB": "ob@pvo.example"}
+    use_demo_staff_mailboxes(local)
+    assert local["PVO_STAFF_EMAIL_OB"] == "ob@pvo.example"  # a configured address stays
+    assert local["PVO_STAFF_EMAIL_ZWB"].endswith("@pvo.example")
+    real: dict[str, str] = {"PVO_SMTP_HOST": "smtp.example.nl"}
+    use_demo_staff_mailboxes(real)
+    assert "PVO_STAFF_EMAIL_ZWB" not in real and "PVO_STAFF_EMAIL_OB" not in real
