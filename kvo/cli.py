@@ -13,7 +13,7 @@ import enum
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -738,15 +738,19 @@ def leads_erase(
             outcome = erase_lead_personal_data(
                 session, _lead_id(session, lead), actor, settings=settings
             )
-    assert isinstance(outcome, Erased)
+            assert isinstance(outcome, Erased)
+            # Before the commit, as in the staff API: if a store cannot be reached, nothing is
+            # erased and the command can be repeated.
+            purged = (
+                _purge_conversations([outcome.conversation_id], settings)
+                if outcome.conversation_id and not outcome.already
+                else []
+            )
     if outcome.already:
         typer.echo("Deze lead was al gewist.")
         return
     typer.echo("Persoonsgegevens gewist; een anonieme regel blijft bewaard.")
-    if outcome.conversation_id:
-        typer.echo(
-            f"Verwijder ook dit gesprek uit de tracker store van Rasa: {outcome.conversation_id}"
-        )
+    _report_unpurged(purged)
 
 
 @leads_app.command("purge")
@@ -757,14 +761,37 @@ def leads_purge() -> None:
         _require_current_schema(engine)
         with session_scope(engine) as session:
             result = purge_expired(session, settings=settings)
+            unpurged = _purge_conversations(result.conversation_ids, settings)
     typer.echo(
         f"Bewaartermijn {settings.lead_retention_months} maanden: {result.erased} leads gewist, "
         f"{result.drafts} verlopen concepten en {result.mails} oude meldingen verwijderd."
     )
-    if result.conversation_ids:
-        typer.echo("Verwijder ook deze gesprekken uit de tracker store van Rasa:", err=True)
-        for conversation_id in result.conversation_ids:
-            typer.echo(conversation_id)
+    _report_unpurged(unpurged)
+
+
+def _purge_conversations(conversation_ids: Iterable[str], settings: Settings) -> list[str]:
+    """Remove erased leads' conversations from the configured stores; returns the ids that no
+    configured store could take (in-memory tracker store: nothing outlives the engine)."""
+    left = []
+    for conversation_id in conversation_ids:
+        if (
+            retention.purge_conversation_everywhere(
+                conversation_id, settings.tracker_db_url, settings.events_db_url
+            )
+            is None
+        ):
+            left.append(conversation_id)
+    return left
+
+
+def _report_unpurged(conversation_ids: list[str]) -> None:
+    if conversation_ids:
+        typer.echo(
+            "Geen gespreksopslag ingesteld (TRACKER_DB_URL); verwijder deze gesprekken zelf:",
+            err=True,
+        )
+        for conversation_id in conversation_ids:
+            typer.echo(conversation_id, err=True)
 
 
 def _stop_on_signals() -> threading.Event:
