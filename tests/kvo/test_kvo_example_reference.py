@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -99,3 +100,17 @@ def test_a_visitor_copying_the_example_gets_the_neutral_answer(
 def test_demo_and_benchmark_data_never_use_it() -> None:
     assert EXAMPLE_REFERENCE not in {demo.reference for demo in DEMO_TRAJECTORIES}
     assert all(bench_reference(index) != EXAMPLE_REFERENCE for index in range(100_000))
+
+
+def test_bot_texts_show_only_the_example_reference() -> None:
+    """A visitor who copies the example from a bot text must never reach a real trajectory."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    texts = [repo / "domain.yml", *sorted((repo / "data" / "responses").glob("*.yml"))]
+    shown = {
+        reference
+        for path in texts
+        for reference in re.findall(r"KVO-\d{4}-\d{4}", path.read_text(encoding="utf-8"))
+    }
+    assert shown <= {EXAMPLE_REFERENCE}, shown
