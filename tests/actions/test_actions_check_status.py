@@ -31,7 +31,7 @@ from kvo.db import normalize_database_url
 from kvo.demo_data import DEMO_TRAJECTORIES, DemoTrajectory
 from kvo.models import FailedAttempt, Trajectory, TrajectoryKind
 from kvo.timeutil import add_years
-from tests.actions.action_calls import rendered
+from tests.actions.action_calls import load_domain, rendered
 
 TrackerFor = Callable[..., Tracker]
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -43,6 +43,8 @@ DENIED_TEXT = (
 )
 UNREACHABLE_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:1/none"
 UNAVAILABLE_START = "Het lukt mij nu niet om de status op te zoeken"
+# What Rasa sends with every action call: the domain, responses included.
+DOMAIN = load_domain()
 
 BREDA = next(d for d in DEMO_TRAJECTORIES if d.reference == "KVO-2024-0031")
 
@@ -99,7 +101,7 @@ def check(
         sender_id=conversation or uuid.uuid4().hex,
     )
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(ActionCheckStatus().run(dispatcher, tracker, {}))
+    events = asyncio.run(ActionCheckStatus().run(dispatcher, tracker, DOMAIN))
     if isinstance(code, str):
         assert_code_not_shown(dispatcher.messages, code)
     return [rendered(m) for m in dispatcher.messages], events
@@ -339,9 +341,9 @@ def _run_bounded(tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str,
     dispatcher = CollectingDispatcher()
     with ThreadPoolExecutor(max_workers=1) as pool:
         start = time.monotonic()
-        events = pool.submit(asyncio.run, ActionCheckStatus().run(dispatcher, tracker, {})).result(
-            timeout=20
-        )
+        events = pool.submit(
+            asyncio.run, ActionCheckStatus().run(dispatcher, tracker, DOMAIN)
+        ).result(timeout=20)
         return [rendered(m) for m in dispatcher.messages], events, time.monotonic() - start
 
 
