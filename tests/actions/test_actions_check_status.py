@@ -126,6 +126,8 @@ def test_the_right_code_gives_the_status(
     messages, events = check(tracker_for, "KVO-2024-0031", code)
     assert events == CLEARED
     assert len(messages) == 1
+    # One message: the domain's report response, filled with the lines that apply.
+    assert messages[0]["response"] == "utter_status_report"
     status = messages[0]["text"]
     assert status.startswith(
         "Traject KVO-2024-0031: Binnenstad Breda, winkelgebied in de gemeente Breda (Noord-Brabant)."
@@ -163,6 +165,23 @@ def test_an_expired_certificate_offers_an_intake_too(
     messages, _ = check(tracker_for, demo.reference, demo.access_code)
     assert "het certificaat is verlopen op" in messages[0]["text"]
     assert [b["payload"] for b in messages[1]["buttons"]] == ["/book_intake", "/deny"]
+
+
+def test_without_the_report_responses_the_visitor_is_told_to_try_later(
+    demo_database: str, tracker_for: TrackerFor, contact: dict[str, str]
+) -> None:
+    # Rasa always sends the domain; should it come without responses, no empty message is sent.
+    tracker = tracker_for(
+        "WVZ4-LWUX",
+        "inform",
+        slots={"reference_code": "KVO-2024-0031", "access_code": "WVZ4-LWUX"},
+        sender_id=uuid.uuid4().hex,
+    )
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionCheckStatus().run(dispatcher, tracker, {"responses": {}}))
+    assert events == CLEARED
+    assert [m["response"] for m in dispatcher.messages] == ["utter_status_unavailable"]
+    assert_friendly_unavailable([rendered(m) for m in dispatcher.messages], contact)
 
 
 def test_every_demo_trajectory_answers_with_its_documented_code(
