@@ -164,18 +164,30 @@ class ActionCheckStatus(Action):
             logger.error("status lookup failed: %s", describe_error(error))
             self._unavailable(dispatcher)
             return CLEARED_SLOTS
-        self._answer(dispatcher, outcome, settings.timezone)
+        self._answer(dispatcher, outcome, settings.timezone, domain)
         return CLEARED_SLOTS
 
     @staticmethod
     def _unavailable(dispatcher: CollectingDispatcher) -> None:
         dispatcher.utter_message(response="utter_status_unavailable", contact_route=contact_route())
 
-    @staticmethod
-    def _answer(dispatcher: CollectingDispatcher, outcome: StatusOutcome, tz_name: str) -> None:
+    @classmethod
+    def _answer(
+        cls,
+        dispatcher: CollectingDispatcher,
+        outcome: StatusOutcome,
+        tz_name: str,
+        domain: DomainDict,
+    ) -> None:
         if isinstance(outcome, Granted):
             today = datetime.now(ZoneInfo(tz_name)).date()
-            dispatcher.utter_message(text=format_status_report(outcome.report, today))
+            report = format_status_report(outcome.report, today, domain)
+            if not report:
+                # The report's responses did not come with the domain: nothing to show.
+                logger.error("status report has no responses in the domain")
+                cls._unavailable(dispatcher)
+                return
+            dispatcher.utter_message(response="utter_status_report", report=report)
             if needs_recertification(outcome.report):
                 dispatcher.utter_message(response="utter_status_offer_intake")
         elif isinstance(outcome, LockedOut):

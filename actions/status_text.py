@@ -1,10 +1,17 @@
-"""Dutch wording of a trajectory status report (pure functions, no I/O)."""
+"""The status report: which lines apply, filled from the domain's utter_status_line_* responses.
+
+Every visitor-facing word lives in domain.yml; this module only chooses the responses and
+formats the values that go into them (dates, percentages, lists). Pure functions, no I/O.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
+from actions.responses import render, response_text
 from kvo.status import SignatureRecord, StatusReport
 
 MONTHS = (
@@ -12,12 +19,15 @@ MONTHS = (
     "juli", "augustus", "september", "oktober", "november", "december",
 )  # fmt: skip
 TOTAL_PHASES = 5
-STAKEHOLDERS = {
-    "gemeente": "de gemeente",
-    "ondernemers": "de ondernemers",
-    "politie": "de politie",
-    "brandweer": "de brandweer",
+LIST_AND = "utter_list_and"
+# Convenant partners by their registered kind; any other kind gets STAKEHOLDER_OTHER.
+STAKEHOLDER_RESPONSES = {
+    "gemeente": "utter_status_stakeholder_gemeente",
+    "ondernemers": "utter_status_stakeholder_ondernemers",
+    "politie": "utter_status_stakeholder_politie",
+    "brandweer": "utter_status_stakeholder_brandweer",
 }
+STAKEHOLDER_OTHER = "utter_status_stakeholder_other"
 
 
 def dutch_date(day: date) -> str:
@@ -30,40 +40,58 @@ def percent(value: float) -> str:
     return f"{text}%"
 
 
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " en " + parts[-1]
+def join_list(domain: Any, parts: list[str]) -> str:
+    """ "a, b en c", with the domain's word for "and"; only commas if that word is missing."""
+    if len(parts) < 2:
+        return "".join(parts)
+    word = (response_text(domain, LIST_AND) or "").strip()
+    last = f" {word} " if word else ", "
+    return ", ".join(parts[:-1]) + last + parts[-1]
 
 
-def _signatures_line(report: StatusReport) -> str | None:
+def _signatures_line(domain: Any, report: StatusReport) -> str | None:
     if not report.convenant_signatures:
         return None
     signed = [s for s in report.convenant_signatures if s.signed_on]
     missing = [s for s in report.convenant_signatures if not s.signed_on]
 
-    def who(signature: SignatureRecord) -> str:
-        return STAKEHOLDERS.get(signature.stakeholder, signature.party)
+    def who(signatures: Iterable[SignatureRecord]) -> str:
+        names = [
+            render(
+                domain,
+                STAKEHOLDER_RESPONSES.get(s.stakeholder, STAKEHOLDER_OTHER),
+                party=s.party,
+            )
+            for s in signatures
+        ]
+        return join_list(domain, names)
 
     if not missing:
-        last = max(s.signed_on for s in signed)
-        return (
-            f"Convenant: door alle partners ondertekend (laatste handtekening {dutch_date(last)})."
-        )
-    line = "Convenant: "
+        last = max(s.signed_on for s in signed if s.signed_on)
+        return render(domain, "utter_status_line_convenant_signed_by_all", date=dutch_date(last))
     if signed:
-        line += f"ondertekend door {_join([who(s) for s in signed])}; "
-    return line + f"nog niet ondertekend door {_join([who(s) for s in missing])}."
+        return render(
+            domain,
+            "utter_status_line_convenant_partly_signed",
+            signed=who(signed),
+            missing=who(missing),
+        )
+    return render(domain, "utter_status_line_convenant_unsigned", missing=who(missing))
 
 
-def _survey_line(report: StatusReport) -> str | None:
-    if report.survey_response_rate is None:
+def _survey_line(domain: Any, report: StatusReport) -> str | None:
+    rate = report.survey_response_rate
+    if rate is None:
         return None
-    line = f"Enquête: {percent(report.survey_response_rate)} van de ondernemers heeft gereageerd"
     required = report.survey_required_rate
     if required is None:
-        return line + "."
-    if report.survey_response_rate >= required:
-        return line + f"; {percent(required)} was nodig, dus dat is voldoende."
-    return line + f"; er is {percent(required)} nodig."
+        return render(domain, "utter_status_line_survey", rate=percent(rate))
+    name = (
+        "utter_status_line_survey_enough"
+        if rate >= required
+        else "utter_status_line_survey_not_enough"
+    )
+    return render(domain, name, rate=percent(rate), required=percent(required))
 
 
 def recertification_in_progress(report: StatusReport) -> bool:
@@ -71,34 +99,28 @@ def recertification_in_progress(report: StatusReport) -> bool:
     return report.trajectory_kind == "hercertificering" and report.current_phase < TOTAL_PHASES
 
 
-def _certificate_line(report: StatusReport) -> str | None:
+def _certificate_line(domain: Any, report: StatusReport) -> str | None:
     expires = report.certificate_expires_on
     if expires is None:
         return None
     # The advice depends on the phase: a recertification that is already under way needs no
     # reminder to start one.
+    running = recertification_in_progress(report)
     if report.certificate_state == "verlopen":
-        if recertification_in_progress(report):
-            return (
-                f"Let op: het vorige certificaat is verlopen op {dutch_date(expires)}. De"
-                " hercertificering is al bezig; na een goede audit krijgt het gebied een nieuw"
-                " certificaat."
-            )
-        return (
-            f"Let op: het certificaat is verlopen op {dutch_date(expires)}. Voor een nieuw keurmerk is"
-            " hercertificering nodig."
+        name = (
+            "utter_status_line_certificate_expired_recert_running"
+            if running
+            else "utter_status_line_certificate_expired"
         )
-    if report.certificate_state == "verloopt_binnenkort":
-        if recertification_in_progress(report):
-            return (
-                f"Let op: het huidige certificaat verloopt op {dutch_date(expires)}, binnen zes"
-                " maanden. De hercertificering is al bezig."
-            )
-        return (
-            f"Let op: het certificaat verloopt op {dutch_date(expires)}, binnen zes maanden. Begin op"
-            " tijd met de hercertificering."
+    elif report.certificate_state == "verloopt_binnenkort":
+        name = (
+            "utter_status_line_certificate_expiring_recert_running"
+            if running
+            else "utter_status_line_certificate_expiring"
         )
-    return f"Certificaat: geldig tot en met {dutch_date(expires)}."
+    else:
+        name = "utter_status_line_certificate_valid"
+    return render(domain, name, date=dutch_date(expires))
 
 
 def needs_recertification(report: StatusReport) -> bool:
@@ -109,50 +131,101 @@ def needs_recertification(report: StatusReport) -> bool:
     ) and not recertification_in_progress(report)
 
 
-def _stars_line(report: StatusReport) -> str:
-    trajectory = (
-        "hercertificering"
+def _stars_line(domain: Any, report: StatusReport) -> str:
+    trajectory = render(
+        domain,
+        "utter_status_trajectory_recertification"
         if report.trajectory_kind == "hercertificering"
-        else "eerste certificering"
+        else "utter_status_trajectory_first_certification",
     )
-    if report.current_phase >= TOTAL_PHASES:
+    if report.current_phase < TOTAL_PHASES:
+        name = "utter_status_line_stars_working_towards"
+    elif report.target_stars == 1:
         # Certified: the star is earned, not something to work towards.
-        stars = "1 ster" if report.target_stars == 1 else f"{report.target_stars} sterren"
-        return f"Soort traject: {trajectory}, afgerond met {stars}."
-    return f"Soort traject: {trajectory}, op weg naar ster {report.target_stars}."
+        name = "utter_status_line_stars_certified_one_star"
+    else:
+        name = "utter_status_line_stars_certified"
+    return render(domain, name, trajectory=trajectory, stars=report.target_stars)
 
 
-def format_status_report(report: StatusReport, today: date) -> str:
-    """The status answer: one short line per subject, only the subjects that apply."""
-    lines = [
-        f"Traject {report.reference}: {report.area_name}, {report.area_kind} in de gemeente "
-        f"{report.municipality} ({report.province}).",
-        _stars_line(report),
-    ]
-    phase = f"Huidige fase: stap {report.current_phase} van {TOTAL_PHASES}, {report.phase_name}"
+def _phase_line(domain: Any, report: StatusReport) -> str:
+    values: dict[str, Any] = {
+        "phase": report.current_phase,
+        "total_phases": TOTAL_PHASES,
+        "phase_name": report.phase_name,
+    }
     if report.current_phase_started_on:
-        phase += f", sinds {dutch_date(report.current_phase_started_on)}"
-    lines.append(phase + ".")
+        since = dutch_date(report.current_phase_started_on)
+        return render(domain, "utter_status_line_phase_since", **values, since=since)
+    return render(domain, "utter_status_line_phase", **values)
+
+
+def _completed_line(domain: Any, report: StatusReport) -> str | None:
     done = [
-        f"stap {p.phase} op {dutch_date(p.completed_on)}"
+        render(
+            domain, "utter_status_completed_phase", phase=p.phase, date=dutch_date(p.completed_on)
+        )
         for p in report.completed_phases
         if p.completed_on and p.phase < report.current_phase
     ]
-    if done:
-        lines.append(f"Afgerond: {_join(done)}.")
-    for line in (_signatures_line(report), _survey_line(report)):
-        if line:
-            lines.append(line)
-    for label, day in (("Schouw", report.schouw_date), ("Audit door Kiwa NCP", report.audit_date)):
-        if day:
-            tense = "gepland op" if day >= today else "gehouden op"
-            lines.append(f"{label}: {tense} {dutch_date(day)}.")
-    certificate = _certificate_line(report)
-    if certificate:
-        lines.append(certificate)
-    if report.next_step:
-        owner = f" Wie: {report.next_step_owner}." if report.next_step_owner else ""
-        lines.append(f"Volgende stap: {report.next_step.rstrip('.')}.{owner}")
+    if not done:
+        return None
+    return render(domain, "utter_status_line_completed", phases=join_list(domain, done))
+
+
+def _visit_lines(domain: Any, report: StatusReport, today: date) -> list[str]:
+    """Schouw and audit: planned from today on, held before today."""
+    visits = (
+        (report.schouw_date, "utter_status_line_schouw_planned", "utter_status_line_schouw_held"),
+        (report.audit_date, "utter_status_line_audit_planned", "utter_status_line_audit_held"),
+    )
+    return [
+        render(domain, planned if day >= today else held, date=dutch_date(day))
+        for day, planned, held in visits
+        if day
+    ]
+
+
+def _next_step_line(domain: Any, report: StatusReport) -> str | None:
+    if not report.next_step:
+        return None
+    step = report.next_step.rstrip(".")
+    if report.next_step_owner:
+        return render(
+            domain,
+            "utter_status_line_next_step_with_owner",
+            next_step=step,
+            owner=report.next_step_owner,
+        )
+    return render(domain, "utter_status_line_next_step", next_step=step)
+
+
+def format_status_report(report: StatusReport, today: date, domain: Any) -> str:
+    """The status answer: one short line per subject, only the subjects that apply.
+
+    "" when the domain has none of the responses (nothing a visitor could read).
+    """
+    lines = [
+        render(
+            domain,
+            "utter_status_line_area",
+            reference=report.reference,
+            area_name=report.area_name,
+            area_kind=report.area_kind,
+            municipality=report.municipality,
+            province=report.province,
+        ),
+        _stars_line(domain, report),
+        _phase_line(domain, report),
+        _completed_line(domain, report),
+        _signatures_line(domain, report),
+        _survey_line(domain, report),
+        *_visit_lines(domain, report, today),
+        _certificate_line(domain, report),
+        _next_step_line(domain, report),
+    ]
     if report.facilitator_name:
-        lines.append(f"Uw procesbegeleider: {report.facilitator_name}.")
-    return "\n".join(lines)
+        lines.append(
+            render(domain, "utter_status_line_facilitator", facilitator=report.facilitator_name)
+        )
+    return "\n".join(line for line in lines if line)

@@ -36,8 +36,13 @@ def _load_yaml(relative: str) -> dict[str, Any]:
         return yaml.safe_load(handle) or {}
 
 
+def load_domain() -> dict[str, Any]:
+    """The real domain.yml as a dict, as Rasa sends it with an action call (responses included)."""
+    return _load_yaml("domain.yml")
+
+
 def _responses() -> dict[str, Any]:
-    responses = dict(_load_yaml("domain.yml").get("responses") or {})
+    responses = dict(load_domain().get("responses") or {})
     responses.update(_load_yaml("data/responses/faq.yml").get("responses") or {})
     return responses
 

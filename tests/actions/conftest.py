@@ -35,7 +35,7 @@ from kvo.scratch_db import (
     throwaway_postgres_database,
 )
 from kvo.settings import REPO_ROOT, Settings, get_settings
-from tests.actions.action_calls import rendered
+from tests.actions.action_calls import load_domain, rendered
 
 CONTACT_PHONE = "013 - 123 45 67"
 CONTACT_EMAIL = "kvo@pvo-test.example"
@@ -116,8 +116,8 @@ def _load_yaml(relative: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def domain() -> dict[str, Any]:
-    """The real domain.yml as a dict (what the form validation reads: forms and slots)."""
-    return _load_yaml("domain.yml")
+    """The real domain.yml as a dict (forms and slots for the form validation, responses)."""
+    return load_domain()
 
 
 @pytest.fixture(scope="session")

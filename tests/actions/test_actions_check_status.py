@@ -31,7 +31,7 @@ from kvo.db import normalize_database_url
 from kvo.demo_data import DEMO_TRAJECTORIES, DemoTrajectory
 from kvo.models import FailedAttempt, Trajectory, TrajectoryKind
 from kvo.timeutil import add_years
-from tests.actions.action_calls import rendered
+from tests.actions.action_calls import load_domain, rendered
 
 TrackerFor = Callable[..., Tracker]
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -43,6 +43,8 @@ DENIED_TEXT = (
 )
 UNREACHABLE_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:1/none"
 UNAVAILABLE_START = "Het lukt mij nu niet om de status op te zoeken"
+# What Rasa sends with every action call: the domain, responses included.
+DOMAIN = load_domain()
 
 BREDA = next(d for d in DEMO_TRAJECTORIES if d.reference == "KVO-2024-0031")
 
@@ -99,7 +101,7 @@ def check(
         sender_id=conversation or uuid.uuid4().hex,
     )
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(ActionCheckStatus().run(dispatcher, tracker, {}))
+    events = asyncio.run(ActionCheckStatus().run(dispatcher, tracker, DOMAIN))
     if isinstance(code, str):
         assert_code_not_shown(dispatcher.messages, code)
     return [rendered(m) for m in dispatcher.messages], events
@@ -124,6 +126,8 @@ def test_the_right_code_gives_the_status(
     messages, events = check(tracker_for, "KVO-2024-0031", code)
     assert events == CLEARED
     assert len(messages) == 1
+    # One message: the domain's report response, filled with the lines that apply.
+    assert messages[0]["response"] == "utter_status_report"
     status = messages[0]["text"]
     assert status.startswith(
         "Traject KVO-2024-0031: Binnenstad Breda, winkelgebied in de gemeente Breda (Noord-Brabant)."
@@ -161,6 +165,23 @@ def test_an_expired_certificate_offers_an_intake_too(
     messages, _ = check(tracker_for, demo.reference, demo.access_code)
     assert "het certificaat is verlopen op" in messages[0]["text"]
     assert [b["payload"] for b in messages[1]["buttons"]] == ["/book_intake", "/deny"]
+
+
+def test_without_the_report_responses_the_visitor_is_told_to_try_later(
+    demo_database: str, tracker_for: TrackerFor, contact: dict[str, str]
+) -> None:
+    # Rasa always sends the domain; should it come without responses, no empty message is sent.
+    tracker = tracker_for(
+        "WVZ4-LWUX",
+        "inform",
+        slots={"reference_code": "KVO-2024-0031", "access_code": "WVZ4-LWUX"},
+        sender_id=uuid.uuid4().hex,
+    )
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionCheckStatus().run(dispatcher, tracker, {"responses": {}}))
+    assert events == CLEARED
+    assert [m["response"] for m in dispatcher.messages] == ["utter_status_unavailable"]
+    assert_friendly_unavailable([rendered(m) for m in dispatcher.messages], contact)
 
 
 def test_every_demo_trajectory_answers_with_its_documented_code(
@@ -339,9 +360,9 @@ def _run_bounded(tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str,
     dispatcher = CollectingDispatcher()
     with ThreadPoolExecutor(max_workers=1) as pool:
         start = time.monotonic()
-        events = pool.submit(asyncio.run, ActionCheckStatus().run(dispatcher, tracker, {})).result(
-            timeout=20
-        )
+        events = pool.submit(
+            asyncio.run, ActionCheckStatus().run(dispatcher, tracker, DOMAIN)
+        ).result(timeout=20)
         return [rendered(m) for m in dispatcher.messages], events, time.monotonic() - start
 
 

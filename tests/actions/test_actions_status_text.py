@@ -1,4 +1,8 @@
-"""Dutch wording of a status report: dates, percentages and one line per subject that applies."""
+"""Dutch wording of a status report: dates, percentages and one line per subject that applies.
+
+The lines come from the real domain.yml (utter_status_line_* and friends), filled as the action
+fills them; the expected texts are what a visitor reads.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ import pytest
 
 from actions.status_text import dutch_date, format_status_report, needs_recertification, percent
 from kvo.status import PhaseRecord, SignatureRecord, StatusReport
+from tests.actions.action_calls import load_domain
 
 TODAY = date(2025, 3, 15)
+DOMAIN = load_domain()
 
 BARE = StatusReport(
     reference="KVO-2025-0026",
@@ -78,8 +84,12 @@ def report(**changes: object) -> StatusReport:
     return dataclasses.replace(FULL, **changes)
 
 
+def text_of(value: StatusReport, today: date = TODAY) -> str:
+    return format_status_report(value, today, DOMAIN)
+
+
 def lines_of(value: StatusReport, today: date = TODAY) -> list[str]:
-    return format_status_report(value, today).split("\n")
+    return text_of(value, today).split("\n")
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -137,7 +147,7 @@ def test_a_bare_report_has_only_the_basic_lines() -> None:
         "Soort traject: eerste certificering, op weg naar ster 1.",
         "Huidige fase: stap 1 van 5, Samenwerking en convenant.",
     ]
-    assert "None" not in format_status_report(BARE, TODAY)
+    assert "None" not in text_of(BARE)
     assert not needs_recertification(BARE)
 
 
@@ -207,7 +217,7 @@ def test_a_certified_trajectory_has_its_stars_rather_than_working_towards_them(
 
 
 def test_no_certificate_line_without_expiry_date() -> None:
-    text = format_status_report(report(certificate_expires_on=None, certificate_state=None), TODAY)
+    text = text_of(report(certificate_expires_on=None, certificate_state=None))
     assert "ertificaat" not in text
 
 
@@ -229,7 +239,7 @@ def test_survey_below_and_above_the_required_rate(
 
 
 def test_no_survey_line_without_a_response_rate() -> None:
-    text = format_status_report(report(survey_response_rate=None), TODAY)
+    text = text_of(report(survey_response_rate=None))
     assert "Enquête" not in text
 
 

@@ -140,6 +140,8 @@ def _response_patterns() -> dict[str, list[re.Pattern[str]]]:
                 if not text:
                     continue
                 parts = re.split(r"\{[a-z_]+\}", text)
+                if not "".join(parts).strip():
+                    continue  # only a variable ("{report}"): would name every text
                 regex = ".*?".join(re.escape(part) for part in parts)
                 patterns.setdefault(name, []).append(re.compile(regex, re.DOTALL))
     return patterns
