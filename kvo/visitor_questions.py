@@ -74,6 +74,7 @@ OUTCOME_OF_STEP: dict[str, str] = {
     "action_out_of_scope": OUT_OF_SCOPE,
     "action_handoff": HANDOFF,
     "utter_handoff": HANDOFF,
+    "utter_handoff_with_hours": HANDOFF,
 }
 # When one turn has several, the strongest signal wins.
 _OUTCOME_RANK = {HANDOFF: 0, OUT_OF_SCOPE: 1, CLARIFICATION: 2}

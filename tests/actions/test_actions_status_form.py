@@ -12,6 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.status import INTERRUPTIONS, MAX_ANSWER_LENGTH, ValidateStatusForm
+from kvo.references import EXAMPLE_REFERENCE
 from tests.actions.action_calls import rendered
 
 TrackerFor = Callable[..., Tracker]
@@ -189,7 +190,7 @@ def test_nonsense_reference_is_refused_without_echo(tracker_for: TrackerFor, typ
     assert len(messages) == 1
     text = messages[0]["text"]
     assert text.startswith(REFERENCE_HELP)
-    assert "KVO-2024-0031" in text and '"stop"' in text
+    assert EXAMPLE_REFERENCE in text and '"stop"' in text
     assert typed.strip() not in text
     assert messages[0]["buttons"] == []
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -186,5 +187,7 @@ class Chat:
 
 @pytest.fixture
 def chat(rasa_url: str, request: pytest.FixtureRequest) -> Chat:
-    # A new conversation per test: the sender id is unique and carries no personal data.
-    return Chat(rasa_url, f"test-{request.node.name}-{time.monotonic_ns()}")
+    # A new conversation per test: the sender id is unique and carries no personal data. Test
+    # parameters may hold any character; the channels accept only the sender id pattern.
+    name = re.sub(r"[^A-Za-z0-9_.:-]", "_", request.node.name)[:80]
+    return Chat(rasa_url, f"test-{name}-{time.monotonic_ns()}")

@@ -18,6 +18,7 @@ Also runnable against a running assistant whose HTTP API is on:
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -182,15 +183,26 @@ def _name_responses(reply: Reply, patterns: dict[str, list[re.Pattern[str]]]) ->
                 reply.responses.append(name)
 
 
-def run_conversation(client: httpx.Client, url: str, conversation: Conversation) -> list[Reply]:
+def run_conversation(
+    client: httpx.Client, url: str, conversation: Conversation, api_token: str, client_number: int
+) -> list[Reply]:
+    """Play one conversation, then read its tracker through the engine's HTTP API (token).
+
+    Each conversation is its own visitor for the per-client rate limit: the engine must trust one
+    proxy hop (PVO_PROXIES_COUNT=1) for the X-Forwarded-For address to count.
+    """
     sender = f"eval-{time.monotonic_ns()}"
+    headers = {"X-Forwarded-For": f"10.9.{client_number // 250 % 250}.{client_number % 250 + 1}"}
     for turn in conversation.turns:
         response = client.post(
-            f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": turn.text}
+            f"{url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": turn.text},
+            headers=headers,
         )
         response.raise_for_status()
-    tracker = client.get(f"{url}/conversations/{sender}/tracker").json()
-    return _segment(tracker.get("events") or [])
+    tracker = client.get(f"{url}/conversations/{sender}/tracker", params={"token": api_token})
+    tracker.raise_for_status()
+    return _segment(tracker.json().get("events") or [])
 
 
 # --- judging ---------------------------------------------------------------------------------------
@@ -244,12 +256,12 @@ def judge(turn: Turn, reply: Reply, previous: Reply | None) -> tuple[str, bool, 
     return verdict, dead_end, repeat
 
 
-def evaluate(url: str, conversations: Iterable[Conversation]) -> list[Outcome]:
+def evaluate(url: str, conversations: Iterable[Conversation], api_token: str) -> list[Outcome]:
     patterns = _response_patterns()
     outcomes = []
     with httpx.Client(timeout=60) as client:
-        for conversation in conversations:
-            replies = run_conversation(client, url, conversation)
+        for number, conversation in enumerate(conversations):
+            replies = run_conversation(client, url, conversation, api_token, number)
             previous = None
             for index, turn in enumerate(conversation.turns):
                 reply = replies[index] if index < len(replies) else Reply()
@@ -307,7 +319,10 @@ def failures(outcomes: list[Outcome]) -> str:
 
 def main(argv: list[str]) -> int:
     url = argv[1] if len(argv) > 1 else "http://127.0.0.1:5005"
-    outcomes = evaluate(url, visitor_conversations() + story_conversations())
+    # The engine must run with RASA_ENABLE_API=true and this RASA_API_TOKEN (trackers are read).
+    outcomes = evaluate(
+        url, visitor_conversations() + story_conversations(), os.environ["RASA_API_TOKEN"]
+    )
     print(failures(outcomes))
     print(summary(outcomes))
     return 0

@@ -96,7 +96,7 @@ def test_events_go_to_the_events_database_only(broker_stack: tuple[str, Path, Pa
                             .order_by(vq.EVENTS.c.id)
                         )
                     )
-            if any(row.action == "action_handoff" for row in rows):
+            if any(row.action == "utter_handoff" for row in rows):
                 break
             time.sleep(0.3)
         user_texts = [row.text for row in rows if row.type == "user"]
@@ -105,7 +105,7 @@ def test_events_go_to_the_events_database_only(broker_stack: tuple[str, Path, Pa
         assert any(
             (row.response or "").startswith("utter_faq/") for row in rows if row.type == "bot"
         )
-        assert any(row.action == "action_handoff" for row in rows)
+        assert any(row.action == "utter_handoff" for row in rows)  # the handoff, engine-only
         # Ours alone: no Rasa `events` table here, and nothing of ours in the tracker store.
         assert not inspect(engine).has_table("events")
     finally:

@@ -10,13 +10,16 @@ from tests.conversation.evaluate import (
     summary,
     visitor_conversations,
 )
-from tests.support import add_report
+from tests.support import Engine, add_report
 
 MAX_WRONG = 0.05
 
 
-def test_visitor_set_and_stories_have_no_dead_end_no_repeat_and_few_wrong(rasa_url: str) -> None:
-    outcomes = evaluate(rasa_url, visitor_conversations() + story_conversations())
+def test_visitor_set_and_stories_have_no_dead_end_no_repeat_and_few_wrong(engine: Engine) -> None:
+    assert engine.api_token, "the conversation tests' engine runs with its HTTP API on"
+    outcomes = evaluate(
+        engine.url, visitor_conversations() + story_conversations(), engine.api_token
+    )
     add_report("Conversation quality (tests/conversation/evaluate.py):\n" + summary(outcomes))
     overall = rates(outcomes)
     details = failures(outcomes)
