@@ -1,4 +1,4 @@
-"""What may not be stored: access codes and the answers to sensitive questions.
+"""What may not be stored: access codes, contact details and the answers to sensitive questions.
 
 Works on serialised events (the dicts Rasa stores), so the same rules serve the tracker store and
 the log filter. Standard library only.
@@ -7,6 +7,10 @@ Rules:
 - any access code (`XXXX-XXXX`, any case, with or without the dash) anywhere in any string;
 - the text, `parse_data` text and entity values of a user message sent while the bot was asking
   for a sensitive slot (`requested_slot` in the list);
+- in any user message: e-mail addresses, phone numbers (10 to 13 digits, starting with 0 or +)
+  and a name the visitor introduces ("ik ben Jan de Vries", "mijn naam is ...", "groet, Jan"):
+  visitors volunteer them before any question asks, and what the bot understood is already in
+  the event's intent;
 - the value of a sensitive slot in a slot event;
 - of a bot message, the values an action filled into its response (Rasa keeps them in the event's
   metadata: a summary of the visitor's answers, say), and the whole text of a response the domain
@@ -52,6 +56,34 @@ def contains_code(text: str) -> bool:
     return redact_codes(text) != text
 
 
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Digits with the separators people type; the count of digits decides (see _is_phone).
+_PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d \-.()/]{7,20}\d(?!\w)")
+# A name only where the visitor introduces one: the phrase, then capitalised words, with the
+# lower-case particles of Dutch surnames between them. A heuristic: names typed without such a
+# phrase are only removed when they answer the name question.
+_CAPITALISED = r"[A-ZÀ-ÖØ-Þ][\w'’-]*"
+_PARTICLE = r"(?:van|de|der|den|het|in|op|te|ten|ter|la|le|du|'t)"
+_INTRODUCED_NAME = re.compile(
+    r"(?i:\b(?:mijn naam is|ik heet|ik ben|u spreekt met|je spreekt met|groet|groeten)\b)"
+    rf"[,:]?\s+({_CAPITALISED}(?:\s+(?:{_PARTICLE}\s+)*{_CAPITALISED}){{0,3}})"
+)
+
+
+def _is_phone(candidate: str) -> bool:
+    digits = sum(ch.isdigit() for ch in candidate)
+    return 10 <= digits <= 13 and candidate[0] in "0+"
+
+
+def redact_contact_details(text: str) -> str:
+    """`text` with e-mail addresses, phone numbers and introduced names replaced by the marker."""
+    if not text:
+        return text
+    text = _EMAIL.sub(MARKER, text)
+    text = _PHONE.sub(lambda m: MARKER if _is_phone(m[0]) else m[0], text)
+    return _INTRODUCED_NAME.sub(lambda m: m[0][: m.start(1) - m.start(0)] + MARKER, text)
+
+
 # Keys whose values name things of the domain (event kinds, actions, slots, intents, entities,
 # policies): they are never visitor text, and the engine must find them back unchanged.
 _NAME_KEYS = frozenset({"event", "name", "policy", "entity", "action_name", "intent_name"})
@@ -69,6 +101,28 @@ def _scrub(value: Any) -> Any:
             for key, item in value.items()
         }
     return value
+
+
+def _mask_user_event(event: dict[str, Any]) -> dict[str, Any]:
+    """A user message with its contact details masked in the text and in the entity values."""
+    event = dict(event)
+    if isinstance(event.get("text"), str):
+        event["text"] = redact_contact_details(event["text"])
+    parse_data = event.get("parse_data")
+    if isinstance(parse_data, dict):
+        parse_data = dict(parse_data)
+        if isinstance(parse_data.get("text"), str):
+            parse_data["text"] = redact_contact_details(parse_data["text"])
+        entities = parse_data.get("entities")
+        if isinstance(entities, list):
+            parse_data["entities"] = [
+                {**entity, "value": redact_contact_details(entity["value"])}
+                if isinstance(entity, dict) and isinstance(entity.get("value"), str)
+                else entity
+                for entity in entities
+            ]
+        event["parse_data"] = parse_data
+    return event
 
 
 def _blank_user_event(event: dict[str, Any]) -> dict[str, Any]:
@@ -116,6 +170,8 @@ def redact_events(
             requested = None
         if kind == "user" and isinstance(requested, str) and requested in sensitive_slots:
             event = _blank_user_event(event)
+        elif kind == "user":
+            event = _mask_user_event(event)
         elif kind == "bot":
             event = _redact_bot_event(event)
         elif kind == "slot":

@@ -1,4 +1,5 @@
-"""Redaction rules (bot/redaction.py): codes in any form, answers to sensitive questions, slots."""
+"""Redaction rules (bot/redaction.py): codes in any form, contact details in user messages, answers
+to sensitive questions, slots."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import json
 
 import pytest
 
-from bot.redaction import MARKER, contains_code, redact_codes, redact_events
+from bot.redaction import (
+    MARKER,
+    contains_code,
+    redact_codes,
+    redact_contact_details,
+    redact_events,
+)
 
 DEMO_CODE = "VRYX-FWPK"  # README demo table, letters only: the hardest case without a dash
 SENSITIVE = frozenset({"access_code", "intake_email"})
@@ -48,6 +55,60 @@ def test_codes_are_removed_in_any_form(text: str) -> None:
 def test_ordinary_words_and_references_stay(text: str) -> None:
     assert redact_codes(text) == text
     assert not contains_code(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "personal"),
+    [
+        ("mail mij op jan.de-vries+kvo@bakkerij-devries.nl aub", "jan.de-vries+kvo@"),
+        ("bel 06-12345678", "12345678"),
+        ("mijn nummer is 06 1234 5678.", "1234 5678"),
+        ("(013) 123 45 67 graag na twaalven", "123 45 67"),
+        ("+31 6 12345678", "12345678"),
+        ("0031612345678", "612345678"),
+        ("Goedemiddag, ik ben Gerrit van der Berg van de bakkerij", "Berg"),
+        ("mijn naam is Özlem Yılmaz", "Yılmaz"),
+        ("Ik heet Anne-Marie", "Anne-Marie"),
+        ("kunt u mij terugbellen? groet, Jan", "Jan"),
+    ],
+)
+def test_contact_details_in_a_message_are_masked(text: str, personal: str) -> None:
+    masked = redact_contact_details(text)
+    assert personal not in masked and MARKER in masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "status KVO-2025-0026",
+        "hoe staat het ervoor met het buitengebied van Goes? KVO-2025-0026",
+        "wij hebben 2 sterren sinds 01-12-2025",
+        "postcode 4531 AB, 120 bedrijven",
+        "ik ben ondernemer in Goes",
+        "ik ben geïnteresseerd in het keurmerk",
+        "Wat kost het KVO voor 25 winkels?",
+        "boeking INT-7KQ2ZD",
+    ],
+)
+def test_ordinary_messages_keep_their_words(text: str) -> None:
+    assert redact_contact_details(text) == text
+
+
+def test_contact_details_are_masked_in_user_messages_only() -> None:
+    typed = "Ik ben Gerrit Geenopslag, bel me op 0612345678 of mail g@geenopslag.nl"
+    bot = {
+        "event": "bot",
+        "text": "Bel ons op 013-1234567 of mail info@pvo.example",
+        "metadata": {},
+    }
+    user = _user(typed, [{"entity": "email", "value": "g@geenopslag.nl"}])
+    stored_user, stored_bot = redact_events([user, bot], SENSITIVE)
+    dumped = json.dumps(stored_user)
+    for personal in ("Geenopslag", "0612345678", "g@geenopslag"):
+        assert personal not in dumped
+    assert stored_user["parse_data"]["intent"] == {"name": "inform"}
+    # The bot's own contact route is no visitor's data and stays readable.
+    assert stored_bot == bot
 
 
 def _user(text: str, entities: list | None = None) -> dict:

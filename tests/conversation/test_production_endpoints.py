@@ -1,5 +1,8 @@
 """The production endpoint file (PostgreSQL tracker store inside our redacting store, Redis lock
-store): odd sender ids never reach the database, and the server keeps answering.
+store, the buffered event broker into its own PostgreSQL database): odd sender ids never reach the
+database, the server keeps answering, and an intake that is stopped or refused leaves the visitor's
+name, e-mail address and phone number nowhere: not in the domain database, the tracker store, the
+broker's events or the logs.
 
 Rasa's PostgreSQL store ends the whole process on a NUL byte in a sender id (its error path calls
 sys.exit); our channels refuse such ids before any store sees them.
@@ -8,6 +11,7 @@ sys.exit); our channels refuse such ids before any store sees them.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +25,8 @@ from kvo.scratch_db import (
     PostgresUnavailable,
     throwaway_postgres_database,
 )
+from tests.conversation.conftest import Chat
+from tests.conversation.test_intake_conversations import database_text
 from tests.support import (
     REPO,
     ActionServer,
@@ -53,8 +59,19 @@ def tracker_database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def events_database() -> Iterator[str]:
+    admin = os.environ.get("TEST_POSTGRES_URL") or DEFAULT_TEST_POSTGRES_URL
+    try:
+        with throwaway_postgres_database(admin, prefix="events_test") as url:
+            yield url
+    except PostgresUnavailable as error:
+        require(False, f"PostgreSQL not reachable (set TEST_POSTGRES_URL): {error}")
+
+
+@pytest.fixture(scope="module")
 def production_engine(
     tracker_database: str,
+    events_database: str,
     server_env: dict[str, str],
     action_server: ActionServer,
     tmp_path_factory: pytest.TempPathFactory,
@@ -74,6 +91,12 @@ def production_engine(
         REDIS_PORT="6379",
         REDIS_LOCK_DB=REDIS_LOCK_DB,
         REDIS_PASSWORD="",
+        # The engine's SQLAlchemy 1.4 speaks to PostgreSQL through psycopg2, its default driver.
+        EVENTS_DB_URL=make_url(events_database)
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False),
+        # Each test conversation is its own client (X-Forwarded-For) for the rate limit.
+        PVO_PROXIES_COUNT="1",
     )
     log = tmp_path_factory.mktemp("production") / "engine.log"
     endpoints = REPO / "deploy" / "endpoints.production.yml"
@@ -122,3 +145,101 @@ def test_the_longest_allowed_sender_id_is_stored_without_the_code(
 def test_the_log_holds_no_code(production_engine: Engine) -> None:
     log: Path = production_engine.log
     assert "WVZ4LWUX" not in log.read_text(errors="replace").upper().replace("-", "")
+
+
+def _all_text(database_url: str) -> str:
+    """Every value in every table of a PostgreSQL database, as one string."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            tables = connection.execute(
+                text("select tablename from pg_tables where schemaname = 'public'")
+            ).scalars()
+            return "\n".join(
+                str(row)
+                for table in list(tables)
+                for row in connection.execute(text(f'select * from "{table}"'))
+            )
+    finally:
+        engine.dispose()
+
+
+def _senders_with_rows(database_url: str, table: str, column: str, senders: set[str]) -> set[str]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text(f'select distinct "{column}" from "{table}"')).scalars()
+            return senders & set(rows)
+    finally:
+        engine.dispose()
+
+
+# What the visitors type, and the fragments of it that must be found nowhere.
+STOPPED_WITH_EMAIL = [
+    "ik wil een intake plannen",
+    "ja",
+    "Karel Halverwege",
+    "karel.halverwege@voorbeeld.nl",
+    "stop",
+]
+STOPPED_WITH_PHONE = ["ik wil een intake", "ja", "Tineke Telefoonboek", "06 87654321", "laat maar"]
+NO_CONSENT = [
+    "Goedemiddag, ik ben Gerrit Geenopslag. Wij willen een intake, bel mij op 06-11223344 of mail gerrit@geenopslag.nl",
+    "nee",
+]
+PERSONAL = (
+    "Halverwege",
+    "halverwege@",
+    "Telefoonboek",
+    "87654321",
+    "Geenopslag",
+    "geenopslag.nl",
+    "11223344",
+)
+
+
+def test_a_stopped_or_refused_intake_leaves_no_personal_data_anywhere(
+    production_engine: Engine,
+    tracker_database: str,
+    events_database: str,
+    chat_database_url: str,
+    server_logs: dict[str, Path],
+) -> None:
+    senders: dict[str, list[dict]] = {}
+    for name, messages in (
+        ("stopped-email", STOPPED_WITH_EMAIL),
+        ("stopped-phone", STOPPED_WITH_PHONE),
+        ("no-consent", NO_CONSENT),
+    ):
+        chat = Chat(production_engine.url, f"test-privacy-{name}-{time.monotonic_ns()}")
+        senders[chat.sender] = [m for typed in messages for m in chat.say(typed)]
+    replies = {
+        sender: " ".join(m.get("text") or "" for m in said) for sender, said in senders.items()
+    }
+    stopped_email, stopped_phone, no_consent = replies.values()
+    assert "gewist" in stopped_email and "gewist" in stopped_phone, replies
+    assert "niets van u bewaard" in no_consent, no_consent
+
+    # The broker writes in the background: wait until every conversation has its rows.
+    deadline = time.monotonic() + 15
+    while _senders_with_rows(
+        events_database, "visitor_events", "conversation_id", set(senders)
+    ) != set(senders):
+        assert time.monotonic() < deadline, "the event broker wrote no rows for the conversations"
+        time.sleep(0.3)
+    assert _senders_with_rows(tracker_database, "events", "sender_id", set(senders)) == set(senders)
+
+    places = {
+        "domain database": database_text(chat_database_url),
+        "tracker store": _all_text(tracker_database),
+        "event broker": _all_text(events_database),
+        "engine log": production_engine.log.read_text(errors="replace"),
+        "action server log": server_logs["actions"].read_text(errors="replace"),
+    }
+    found = [
+        (place, typed)
+        for place, content in places.items()
+        for typed in PERSONAL
+        if typed in content
+    ]
+    assert found == []
