@@ -82,7 +82,15 @@ STOPPED_STORE = "storing"
 INTERRUPTIONS = frozenset(
     {
         "faq", "choose_faq", "faq_menu", "stop", "human_handoff", "bot_challenge", "emergency",
-        "english",
+        "english", "contact", "capabilities", "request_callback",
+    }
+)  # fmt: skip
+# "Bel mij liever" in the middle of the intake turns it into a callback request (rules); typed as
+# the answer to a free-text question, only these words do (a name may be anything).
+CALLBACK_WORDS = frozenset(
+    {
+        "bel mij liever", "bel me liever", "bel mij maar", "bel me maar", "bel mij terug",
+        "bel me terug", "liever bellen", "liever gebeld worden", "terugbellen", "terugbelverzoek",
     }
 )  # fmt: skip
 HARD_STOPS = frozenset({"stop", "emergency"})
@@ -111,6 +119,11 @@ def _words(text: str) -> str:
 
 def is_stop(text: str, intent: str | None) -> bool:
     return intent in HARD_STOPS or _words(text) in STOP_WORDS
+
+
+def is_callback(text: str, intent: str | None, free_text: bool) -> bool:
+    """Whether the visitor would rather be called back than answer the intake's question."""
+    return _words(text) in CALLBACK_WORDS or (not free_text and intent == "request_callback")
 
 
 def is_skip(text: str, intent: str | None) -> bool:
@@ -181,6 +194,8 @@ class LeadFormValidation(FormValidationAction):
     """Shared by the intake and the callback form; ORDER says which questions, in which order."""
 
     ORDER: tuple[str, ...] = INTAKE_ORDER
+    # Whether "bel mij liever" leaves this form for a callback request (not from the callback form).
+    CALLBACK_INSTEAD = True
 
     @abstractmethod
     def name(self) -> str:
@@ -246,13 +261,20 @@ class LeadFormValidation(FormValidationAction):
         if parses(name, text):
             return {name: text}
         # In free text only the words themselves stop ("Cor Cancel" is a name, whatever the
-        # classifier thinks); an emergency always does.
-        if is_stop(text, None if name in FREE_TEXT and intent == "stop" else intent):
+        # classifier thinks), or the stop button; an emergency always does.
+        payload = text.startswith("/")
+        typed_stop = name in FREE_TEXT and intent == "stop" and not payload
+        if is_stop(text, None if typed_stop else intent):
+            return {}
+        if self.CALLBACK_INSTEAD and is_callback(text, intent, name in FREE_TEXT):
             return {}
         if is_skip(text, intent):
             return {name: ""}
         if name in FREE_TEXT:
-            if is_clear_question(text, intent):
+            if payload and intent in INTERRUPTIONS:
+                return {}
+            # The callback form asks for the visitor's question: there a question is the answer.
+            if name != "callback_question" and is_clear_question(text, intent):
                 # Kept aside; the form asks what it was meant as (QUESTION_CHECK_SLOT).
                 await self.save(
                     tracker,
@@ -269,7 +291,10 @@ class LeadFormValidation(FormValidationAction):
         # A button payload, a question or a sentence interrupts; a short answer like "Eindhovn"
         # is taken as the answer whatever the classifier thought, so the re-ask can help.
         looks_like_answer = not text.startswith("/") and "?" not in text and len(text.split()) <= 3
-        if intent in INTERRUPTIONS and not looks_like_answer:
+        interrupts = intent in INTERRUPTIONS and (
+            self.CALLBACK_INSTEAD or intent != "request_callback"
+        )
+        if interrupts and not looks_like_answer:
             return {}
         if intent == "deny" and name in OPTIONAL:
             return {name: ""}
@@ -387,7 +412,8 @@ class LeadFormValidation(FormValidationAction):
             await self.save(tracker, {DRAFT_KEYS[name]: ""})
             return {name: ""}
         cleaned = normalize_name(text) if name == "intake_name" else clean_text(text, limits[name])
-        if cleaned is None:
+        if cleaned is None or text.startswith("/"):
+            # A button of an earlier message is no name or description: ask again.
             dispatcher.utter_message(
                 response=f"utter_intake_invalid_{name.removeprefix('intake_')}"
             )
@@ -506,6 +532,7 @@ class ValidateIntakeForm(LeadFormValidation):
 
 class ValidateCallbackForm(LeadFormValidation):
     ORDER = CALLBACK_ORDER
+    CALLBACK_INSTEAD = False
 
     def name(self) -> str:
         return "validate_callback_form"

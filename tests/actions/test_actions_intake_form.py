@@ -10,6 +10,7 @@ import yaml
 from actions.intake_form import (
     FREE_TEXT,
     INTAKE_ORDER,
+    is_callback,
     is_clear_question,
     is_skip,
     is_stop,
@@ -54,6 +55,14 @@ def test_control_words() -> None:
     assert not is_stop("Stoppel", None)
     assert is_skip("overslaan", None) and is_skip("Sla over", None) and is_skip("x", "skip")
     assert not is_skip("De Hurk", None)
+
+
+def test_a_wish_to_be_called_back() -> None:
+    # Free text: only the words themselves ("Bel" may be a surname); fixed answers: the intent too.
+    assert is_callback("Bel mij liever.", "inform", free_text=True)
+    assert not is_callback("Jan Bel", "request_callback", free_text=True)
+    assert is_callback("kunt u mij niet gewoon bellen?", "request_callback", free_text=False)
+    assert not is_callback("Eindhoven", "inform", free_text=False)
 
 
 def _responses() -> set[str]:

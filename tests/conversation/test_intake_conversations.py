@@ -213,6 +213,22 @@ def test_bel_mij_liever_makes_a_callback_request(chat: Chat, chat_database_url: 
     assert kinds == {"terugbelverzoek"}
 
 
+@pytest.mark.parametrize("typed", ["bel mij liever", "Kunt u mij niet gewoon terugbellen?"])
+def test_bel_mij_liever_in_the_middle_of_the_intake_keeps_what_was_said(
+    chat: Chat, chat_database_url: str, typed: str
+) -> None:
+    chat.say("ik wil een intake")
+    chat.say("ja")
+    assert "e-mailadres of telefoonnummer" in text_of(chat.say("Bram Bellen"))
+    switched = text_of(chat.say(typed))
+    # The intake gives way to a callback request that asks only what is still missing.
+    assert "terugbelverzoek" in switched and "e-mailadres of telefoonnummer" in switched
+    assert "Wat is uw naam?" not in switched
+    assert "vraag" in text_of(chat.say("06 13572468"))
+    assert "doorgegeven" in text_of(chat.say("Wat kost een traject voor ons winkelcentrum"))
+    assert [k for _, k, _, _ in leads_of(chat_database_url, chat.sender)] == ["terugbelverzoek"]
+
+
 def test_handoff_offers_a_callback_request(chat: Chat, chat_database_url: str) -> None:
     reply = chat.say("ik wil iemand spreken")
     assert "/request_callback" in [b["payload"] for b in buttons(reply)]
