@@ -139,13 +139,18 @@ def run_stack() -> int:
     use_demo_staff_mailboxes(os.environ)
     print("Starting the engine and the action server; loading the model takes about 30 s.")
     honcho = subprocess.Popen([str(HONCHO), "start", "-f", str(REPO / "Procfile")], cwd=REPO)  # noqa: S603
+    # A SIGTERM or a closed terminal sent to the launcher alone (a service manager, `kill`) must
+    # stop the servers too, not leave them running without it.
+    for signum in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(signum, lambda *_: honcho.terminate())
     try:
         ready_url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/"
         if wait_until_ready(ready_url, READY_TIMEOUT_SECONDS, honcho):
             print(banner(rasa_port), flush=True)
         return honcho.wait()
     except KeyboardInterrupt:
-        # honcho receives the same Ctrl-C and stops both servers; wait for it to finish.
+        # A Ctrl-C in the terminal reaches honcho as well; a SIGINT to the launcher alone does not.
+        honcho.terminate()
         return honcho.wait()
 
 

@@ -70,12 +70,28 @@ def make_run_stack(
             f"http://127.0.0.1:{engine_port}", f"http://127.0.0.1:{actions_port}", log
         )
     finally:
-        os.killpg(process.pid, signal.SIGINT)
+        # As a service manager stops it: SIGTERM to the launcher alone, which stops every server.
+        process.terminate()
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=20)
+            process.kill()
+        left = _stop_group(process.pid)
+    if left:
+        pytest.fail(f"servers still ran after the launcher stopped:\n{log.read_text()[-2000:]}")
+
+
+def _stop_group(group: int) -> bool:
+    """Whether processes of the group were still running 30 s on; they are killed then."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.5)
+    os.killpg(group, signal.SIGKILL)
+    return True
 
 
 def test_the_stack_answers_visitors(make_run_stack: RunningStack) -> None:
