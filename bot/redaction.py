@@ -159,11 +159,14 @@ def _redact_bot_event(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def redact_events(
-    events: Iterable[dict[str, Any]], sensitive_slots: frozenset[str]
+    events: Iterable[dict[str, Any]], sensitive_slots: frozenset[str], requested: Any = None
 ) -> list[dict[str, Any]]:
-    """Serialised events with sensitive content replaced by the marker (inputs are not changed)."""
+    """Serialised events with sensitive content replaced by the marker (inputs are not changed).
+
+    `requested` is the question open before the first of `events` (the value of requested_slot),
+    for redacting only the events added since the last save.
+    """
     redacted: list[dict[str, Any]] = []
-    requested: Any = None
     for event in events:
         kind = event.get("event")
         if kind in ("session_started", "restart"):

@@ -10,32 +10,62 @@ Configured in the endpoint files by module path, wrapping Rasa's own store:
         dialect: postgresql
         ...
 
-`save` hands the wrapped store a copy of the tracker with the rules of bot/redaction.py applied;
-the wrapped store streams new events to the event broker from its `save`, so the broker only
-ever sees the redacted copy. `save` never raises: Rasa's fail-safe wrapper would otherwise save
-the raw tracker in memory and stream it. The PostgreSQL store ends the process (sys.exit) on some
-driver errors; that is caught here too, so one odd request cannot stop the server.
+`save` hands the wrapped store a copy of the tracker with the rules of bot/redaction.py applied,
+then streams the new events of that copy to the event broker, so the broker only ever sees the
+redacted copy. `save` never raises: Rasa's fail-safe wrapper would otherwise save the raw tracker
+in memory and stream it. The PostgreSQL store ends the process (sys.exit) on some driver errors;
+that is caught here too, so one odd request cannot stop the server.
+
+Why the broker is ours and not the wrapped store's: to find the new events, Rasa's stores load
+and rebuild the stored tracker on every save. Rasa fetches the tracker through `retrieve` before
+it handles a message, so this store remembers how many events it had: the events before that
+point came from the store, are redacted already, and are neither redacted nor streamed again.
 """
 
 from __future__ import annotations
 
+import copy
+import itertools
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from typing import Any
 
 from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore, create_tracker_store
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import Event, Restarted, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.redaction import REQUESTED_SLOT, redact_events
+from bot.redaction import MARKER, REQUESTED_SLOT, redact_events
 
 logger = logging.getLogger(__name__)
 
-# How many conversations' "next answer is sensitive" flags are remembered for the channels.
+# How many conversations' "next answer is sensitive" flags and stored lengths are remembered.
 _MAX_FLAGS = 10_000
+
+
+def _remember(memory: OrderedDict[str, Any], key: str, value: Any) -> None:
+    memory[key] = value
+    memory.move_to_end(key)
+    while len(memory) > _MAX_FLAGS:
+        memory.popitem(last=False)
+
+
+def _requested_before(events: list[Event]) -> Any:
+    """The question open after `events` (requested_slot), read backwards to its last change."""
+    for event in reversed(events):
+        if isinstance(event, SlotSet) and event.key == REQUESTED_SLOT:
+            return event.value
+        if isinstance(event, SessionStarted | Restarted):
+            return None
+    return None
+
+
+def _rebuilt(event: Event, parameters: dict[str, Any]) -> Event:
+    """`event` again from its redacted parameters (its own class: no lookup by name)."""
+    rebuilt = type(event)._from_parameters(parameters)
+    return rebuilt if isinstance(rebuilt, Event) else Event.from_parameters(parameters)
 
 
 class RedactingTrackerStore(TrackerStore):
@@ -49,12 +79,14 @@ class RedactingTrackerStore(TrackerStore):
         **_: Any,
     ) -> None:
         self.sensitive_slots = frozenset(str(s) for s in (sensitive_slots or ()))
+        # The wrapped store gets no broker: this store streams (see the module docstring).
         if wrapped:
             config = EndpointConfig.from_dict(dict(wrapped))
-            self.inner: TrackerStore = create_tracker_store(config, domain, event_broker)
+            self.inner: TrackerStore = create_tracker_store(config, domain, None)
         else:
-            self.inner = InMemoryTrackerStore(domain, event_broker)
+            self.inner = InMemoryTrackerStore(domain, None)
         self._sensitive_next: OrderedDict[str, bool] = OrderedDict()
+        self._stored_lengths: OrderedDict[str, int] = OrderedDict()
         super().__init__(domain, event_broker)
 
     @property
@@ -68,44 +100,69 @@ class RedactingTrackerStore(TrackerStore):
         if "inner" in self.__dict__:
             self.inner.domain = domain or Domain.empty()
 
-    def redacted(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
-        """A copy of `tracker` without sensitive content (the tracker itself when none)."""
-        original = [event.as_dict() for event in tracker.events]
-        cleaned = redact_events(original, self.sensitive_slots)
+    def redacted(self, tracker: DialogueStateTracker, stored: int = 0) -> DialogueStateTracker:
+        """A copy of `tracker` without sensitive content (the tracker itself when none).
+
+        The first `stored` events came from this store and are left as they are. The copy shares
+        everything but its events and slots with `tracker`: the wrapped stores read only those.
+        """
+        events = list(tracker.events)
+        stored = min(stored, len(events))
+        original = [event.as_dict() for event in events[stored:]]
+        cleaned = redact_events(
+            original, self.sensitive_slots, requested=_requested_before(events[:stored])
+        )
         if cleaned == original:
             return tracker
-        return DialogueStateTracker.from_events(
-            tracker.sender_id,
-            [Event.from_parameters(event) for event in cleaned],
-            slots=self.domain.slots,
-            max_event_history=tracker._max_event_history,
-        )
+        for index, (before, after) in enumerate(zip(original, cleaned, strict=True), stored):
+            if before != after:
+                events[index] = _rebuilt(events[index], after)
+        view = copy.copy(tracker)
+        view.events = deque(events, maxlen=tracker.events.maxlen)
+        view.slots = dict(tracker.slots)
+        for name in self.sensitive_slots & view.slots.keys():
+            if view.slots[name].value is not None:
+                view.slots[name] = copy.copy(view.slots[name])
+                view.slots[name].value = MARKER
+        return view
 
     def _remember_sensitive_next(self, tracker: DialogueStateTracker) -> None:
         requested = tracker.get_slot(REQUESTED_SLOT)
         flag = isinstance(requested, str) and requested in self.sensitive_slots
-        self._sensitive_next[tracker.sender_id] = flag
-        self._sensitive_next.move_to_end(tracker.sender_id)
-        while len(self._sensitive_next) > _MAX_FLAGS:
-            self._sensitive_next.popitem(last=False)
+        _remember(self._sensitive_next, tracker.sender_id, flag)
 
     def sensitive_next(self, sender_id: str) -> bool:
         """Whether the bot's last turn in this conversation asked for a sensitive slot."""
         return self._sensitive_next.get(sender_id, False)
 
+    async def _stored_length(self, sender_id: str) -> int:
+        known = self._stored_lengths.get(sender_id)
+        if known is not None:
+            return known
+        stored = await self.inner.retrieve(sender_id)
+        return len(stored.events) if stored else 0
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         try:
             self._remember_sensitive_next(tracker)
-            await self.inner.save(self.redacted(tracker))
+            stored = await self._stored_length(tracker.sender_id)
+            view = self.redacted(tracker, stored)
+            await self.inner.save(view)
+            _remember(self._stored_lengths, tracker.sender_id, len(view.events))
+            if self.event_broker is not None:
+                for event in itertools.islice(view.events, stored, None):
+                    self.event_broker.publish({"sender_id": tracker.sender_id, **event.as_dict()})
         except (Exception, SystemExit) as error:
             # No tracker content in the log line: only what failed.
             logger.error("Conversation not saved: %s in the tracker store", type(error).__name__)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         try:
-            return await self.inner.retrieve(sender_id)
+            tracker = await self.inner.retrieve(sender_id)
         except SystemExit as error:
             raise RuntimeError("tracker store failed") from error
+        _remember(self._stored_lengths, sender_id, len(tracker.events) if tracker else 0)
+        return tracker
 
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         try:

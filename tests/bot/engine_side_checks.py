@@ -165,6 +165,65 @@ def tracker_store_stores_no_code_in_sqlite():
 
 
 @check
+def tracker_store_streams_each_event_once_and_redacts_across_turns():
+    from rasa.core.brokers.broker import EventBroker
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+
+    from bot.tracker_store import RedactingTrackerStore
+
+    class CollectingBroker(EventBroker):
+        def __init__(self):
+            self.published = []
+
+        def publish(self, event):
+            self.published.append(json.loads(json.dumps(event)))
+
+    def turn(store, events):
+        # As Rasa handles a message: fetch the stored tracker, add the turn's events, save.
+        tracker = asyncio.run(store.retrieve("check")) or _tracker()
+        for event in events:
+            tracker.update(event)
+        asyncio.run(store.save(tracker))
+        return tracker
+
+    broker = CollectingBroker()
+    store = RedactingTrackerStore(
+        domain=_domain(), event_broker=broker, sensitive_slots=["intake_name"]
+    )
+    turn(
+        store,
+        [
+            UserUttered("ik wil een intake", parse_data={"text": "ik wil een intake"}),
+            ActionExecuted("intake_form"),
+            SlotSet("requested_slot", "intake_name"),
+            BotUttered("Wat is uw naam?"),
+            ActionExecuted("action_listen"),
+        ],
+    )
+    # The question was asked in the turn before: the answer is still an answer to it.
+    answered = turn(
+        store,
+        [
+            UserUttered("Karel Halverwege", parse_data={"text": "Karel Halverwege"}),
+            SlotSet("intake_name", "Karel Halverwege"),
+            SlotSet("requested_slot", None),
+            ActionExecuted("action_listen"),
+        ],
+    )
+    last = turn(store, [UserUttered("bel 06 12345678", parse_data={"text": "bel 06 12345678"})])
+    stored = asyncio.run(store.retrieve("check"))
+    assert len(broker.published) == len(last.events) == len(stored.events), broker.published
+    kinds = [event["event"] for event in broker.published]
+    assert kinds == [event.type_name for event in last.events], kinds
+    everything = json.dumps(broker.published) + json.dumps(
+        [event.as_dict() for event in stored.events]
+    )
+    assert "Halverwege" not in everything and "12345678" not in everything, everything
+    assert stored.get_slot("intake_name") == "[verwijderd]"
+    assert answered.get_slot("intake_name") == "Karel Halverwege"  # the live tracker is untouched
+
+
+@check
 def tracker_store_save_never_raises_and_logs_no_content():
     from rasa.shared.core.events import UserUttered
 
