@@ -6,10 +6,10 @@ the engine refuses to start with unsafe settings.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import time
@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from tests.support import ENGINE_PYTHON, MODEL, REPO, free_port, require
@@ -39,7 +40,7 @@ def make_run_stack(
     require(MODEL.exists(), f"no trained model at {MODEL}: run `make train`")
     folder = tmp_path_factory.mktemp("make-run")
     log = folder / "launcher.log"
-    engine_port, actions_port = free_port(), free_port()
+    engine_port, actions_port, api_port, smtp_port = (free_port() for _ in range(4))
     env = {
         key: value
         for key, value in server_env.items()
@@ -48,7 +49,8 @@ def make_run_stack(
     env.update(
         RASA_PORT=str(engine_port),
         PVO_ACTIONS_PORT=str(actions_port),
-        PVO_SMTP_PORT=str(free_port()),
+        PVO_API_PORT=str(api_port),
+        PVO_SMTP_PORT=str(smtp_port),
         PVO_MAIL_SINK_DIR=str(folder / "mail"),
     )
     with log.open("wb") as out:
@@ -60,12 +62,15 @@ def make_run_stack(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped as a whole below
         )
+    servers: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         while "is ready" not in log.read_text(errors="replace"):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"make-run stack did not start:\n{log.read_text()[-4000:]}")
             time.sleep(1)
+        # honcho starts each server in a session of its own: remember them to clean up.
+        servers = psutil.Process(process.pid).children(recursive=True)
         yield RunningStack(
             f"http://127.0.0.1:{engine_port}", f"http://127.0.0.1:{actions_port}", log
         )
@@ -76,22 +81,28 @@ def make_run_stack(
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
-        left = _stop_group(process.pid)
+        left = _still_listening(engine_port, actions_port, api_port, smtp_port)
+        for server in servers:  # left over only when the launcher failed to stop them
+            with contextlib.suppress(psutil.Error):
+                server.kill()
     if left:
-        pytest.fail(f"servers still ran after the launcher stopped:\n{log.read_text()[-2000:]}")
+        pytest.fail(
+            f"ports {left} still open after the launcher stopped:\n{log.read_text()[-2000:]}"
+        )
 
 
-def _stop_group(group: int) -> bool:
-    """Whether processes of the group were still running 30 s on; they are killed then."""
+def _still_listening(*ports: int) -> list[int]:
+    """The ports some server still listens on 30 s on."""
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(group, 0)
-        except ProcessLookupError:
-            return False
+    while True:
+        listening = []
+        for port in ports:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    listening.append(port)
+        if not listening or time.monotonic() > deadline:
+            return listening
         time.sleep(0.5)
-    os.killpg(group, signal.SIGKILL)
-    return True
 
 
 def test_the_stack_answers_visitors(make_run_stack: RunningStack) -> None:
