@@ -1,7 +1,7 @@
 """What may not be stored: access codes, contact details and the answers to sensitive questions.
 
 Works on serialised events (the dicts Rasa stores), so the same rules serve the tracker store and
-the log filter. Standard library only.
+the log filter. Standard library only (and, where installed, the word lists of spacy-lookups-data).
 
 Rules:
 - any access code (`XXXX-XXXX`, any case, with or without the dash) anywhere in any string;
@@ -17,14 +17,20 @@ Rules:
   marks `metadata: {sensitive: true}` (one that repeats the visitor's personal details).
 
 Without a dash, an 8-character word is only taken for a code when it does not read like a word:
-it holds a digit, or fewer than three of the vowels a/e/u. Codes never contain I or O, so Dutch
-words such as "keurmerk" or "afspraak" stay readable while codes like "vryxfwpk" are removed.
+it holds a digit, or fewer than three of the vowels a/e/u and it is no Dutch word. Codes never
+contain I or O, so words such as "keurmerk", "afspraak", "partners" or "verwacht" stay readable
+while codes like "vryxfwpk" are removed. The words come from spacy-lookups-data, which the
+engine has installed (the Dutch spaCy pipeline is built from it).
 """
 
 from __future__ import annotations
 
+import functools
+import gzip
+import json
 import re
 from collections.abc import Iterable
+from importlib import resources
 from typing import Any
 
 MARKER = "[verwijderd]"
@@ -39,9 +45,38 @@ _PLAIN = re.compile(rf"(?<![A-Za-z0-9_]){_CODE_CHAR}{{8}}(?![A-Za-z0-9_])")
 _WORD_VOWELS = frozenset("aeu")
 
 
+@functools.cache
+def words_like_codes() -> frozenset[str]:
+    """Words of six to eight letters of the code alphabet ("partner", "verwacht").
+
+    From spacy-lookups-data's Dutch lemma table and its Dutch and English word lists; empty where
+    that package is not installed (then only the vowel rule applies).
+    """
+    candidate = re.compile(r"[a-hj-np-z]{6,8}")
+    words: set[str] = set()
+    try:
+        data = resources.files("spacy_lookups_data") / "data"
+        lookup = json.loads(gzip.decompress((data / "nl_lemma_lookup.json.gz").read_bytes()))
+        words.update(word for pair in lookup.items() for word in pair)
+        for index in ("nl_lemma_index.json.gz", "en_lemma_index.json.gz"):
+            lemmas = json.loads(gzip.decompress((data / index).read_bytes()))
+            words.update(word for group in lemmas.values() for word in group)
+    except (ModuleNotFoundError, OSError, ValueError):
+        return frozenset()
+    return frozenset(word for word in words if candidate.fullmatch(word))
+
+
+def _is_word(lowered: str) -> bool:
+    """A known word, or one with a plural or verb ending ("partners", "lunchten")."""
+    known = words_like_codes()
+    return any(form in known for form in (lowered, lowered[:-1], lowered[:-2]))
+
+
 def _plain_looks_like_code(token: str) -> bool:
     lowered = token.lower()
-    return any(ch.isdigit() for ch in lowered) or sum(ch in _WORD_VOWELS for ch in lowered) < 3
+    if any(ch.isdigit() for ch in lowered):
+        return True
+    return sum(ch in _WORD_VOWELS for ch in lowered) < 3 and not _is_word(lowered)
 
 
 def redact_codes(text: str) -> str:

@@ -37,7 +37,7 @@ from rasa.shared.core.events import Event, Restarted, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.redaction import MARKER, REQUESTED_SLOT, redact_events
+from bot.redaction import MARKER, REQUESTED_SLOT, redact_events, words_like_codes
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ class RedactingTrackerStore(TrackerStore):
             self.inner = InMemoryTrackerStore(domain, None)
         self._sensitive_next: OrderedDict[str, bool] = OrderedDict()
         self._stored_lengths: OrderedDict[str, int] = OrderedDict()
+        words_like_codes()  # loaded at start-up rather than in a visitor's first turn
         super().__init__(domain, event_broker)
 
     @property

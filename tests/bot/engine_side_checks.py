@@ -224,6 +224,16 @@ def tracker_store_streams_each_event_once_and_redacts_across_turns():
 
 
 @check
+def words_that_look_like_codes_stay_readable():
+    from bot.redaction import redact_codes
+
+    text = "de partners verwacht een callback via onze channels; code vryxfwpk of WVZ4LWUX"
+    assert redact_codes(text) == (
+        "de partners verwacht een callback via onze channels; code [verwijderd] of [verwijderd]"
+    ), redact_codes(text)
+
+
+@check
 def tracker_store_save_never_raises_and_logs_no_content():
     from rasa.shared.core.events import UserUttered
 
