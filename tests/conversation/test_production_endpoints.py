@@ -48,24 +48,23 @@ def _redis_reachable() -> bool:
         return sock.connect_ex(("127.0.0.1", 6379)) == 0
 
 
-@pytest.fixture(scope="module")
-def tracker_database() -> Iterator[str]:
+def _throwaway_database(prefix: str) -> Iterator[str]:
     admin = os.environ.get("TEST_POSTGRES_URL") or DEFAULT_TEST_POSTGRES_URL
     try:
-        with throwaway_postgres_database(admin, prefix="tracker_test") as url:
+        with throwaway_postgres_database(admin, prefix=prefix) as url:
             yield url
     except PostgresUnavailable as error:
         require(False, f"PostgreSQL not reachable (set TEST_POSTGRES_URL): {error}")
+
+
+@pytest.fixture(scope="module")
+def tracker_database() -> Iterator[str]:
+    yield from _throwaway_database("tracker_test")
 
 
 @pytest.fixture(scope="module")
 def events_database() -> Iterator[str]:
-    admin = os.environ.get("TEST_POSTGRES_URL") or DEFAULT_TEST_POSTGRES_URL
-    try:
-        with throwaway_postgres_database(admin, prefix="events_test") as url:
-            yield url
-    except PostgresUnavailable as error:
-        require(False, f"PostgreSQL not reachable (set TEST_POSTGRES_URL): {error}")
+    yield from _throwaway_database("events_test")
 
 
 @pytest.fixture(scope="module")
