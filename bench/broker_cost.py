@@ -2,7 +2,8 @@
 broker and with our buffered broker (bot/event_broker.py).
 
 Starts its own stack on free loopback ports (one action server and one Rasa server per variant,
-the same trained model, in-memory tracker store as `make run`), so it neither needs nor disturbs
+the same trained model, our channels and redacting in-memory tracker store as `make run`, which
+streams the events to the broker), so it neither needs nor disturbs
 a running assistant. The load is bench/chat_load.py's (same conversations, same phase runner),
 20 concurrent conversations. The variants run in interleaved rounds, each round starting with
 the next variant, so that other load on a shared machine spreads over all of them rather than
@@ -211,6 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "PYTHONWARNINGS": "ignore",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "RASA_TELEMETRY_ENABLED": "false",
+            # Our channels (credentials.yml): all benchmark conversations share one address.
+            "PVO_RATE_LIMIT": "100000/minute",
+            "PVO_SESSION_SECRET": secrets.token_urlsafe(32),
         }
         token = secrets.token_urlsafe(32)
         actions_port = free_port()
@@ -232,7 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "action_endpoint:\n"
                 f'  url: "http://127.0.0.1:{actions_port}/webhook"\n'
                 "  headers:\n"
-                f'    Authorization: "Bearer {token}"\n' + broker_section(variant, folder)
+                f'    Authorization: "Bearer {token}"\n'
+                "tracker_store:\n"
+                "  type: bot.tracker_store.RedactingTrackerStore\n"
+                "  sensitive_slots: [access_code]\n" + broker_section(variant, folder)
             )
             port = free_port()
             log = folder / f"rasa-{variant}.log"
