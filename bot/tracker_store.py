@@ -16,6 +16,10 @@ redacted copy. `save` never raises: Rasa's fail-safe wrapper would otherwise sav
 in memory and stream it. The PostgreSQL store ends the process (sys.exit) on some driver errors;
 that is caught here too, so one odd request cannot stop the server.
 
+With the in-memory store (`make run`), the events of the most recently saved conversations are
+also kept as objects, so that fetching one rebuilds the tracker from them rather than decoding
+its JSON and looking up every event's class again; the JSON stays the stored truth.
+
 Why the broker is ours and not the wrapped store's: to find the new events, Rasa's stores load
 and rebuild the stored tracker on every save. Rasa fetches the tracker through `retrieve` before
 it handles a message, so this store remembers how many events it had: the events before that
@@ -32,9 +36,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore, create_tracker_store
+from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, Restarted, SessionStarted, SlotSet
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.trackers import DialogueStateTracker, get_trackers_for_conversation_sessions
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.redaction import MARKER, REQUESTED_SLOT, redact_events, words_like_codes
@@ -43,12 +48,14 @@ logger = logging.getLogger(__name__)
 
 # How many conversations' "next answer is sensitive" flags and stored lengths are remembered.
 _MAX_FLAGS = 10_000
+# How many in-memory conversations keep their events as objects (about 100 KB each).
+_MAX_KEPT_EVENTS = 500
 
 
-def _remember(memory: OrderedDict[str, Any], key: str, value: Any) -> None:
+def _remember(memory: OrderedDict[str, Any], key: str, value: Any, limit: int = _MAX_FLAGS) -> None:
     memory[key] = value
     memory.move_to_end(key)
-    while len(memory) > _MAX_FLAGS:
+    while len(memory) > limit:
         memory.popitem(last=False)
 
 
@@ -87,6 +94,8 @@ class RedactingTrackerStore(TrackerStore):
             self.inner = InMemoryTrackerStore(domain, None)
         self._sensitive_next: OrderedDict[str, bool] = OrderedDict()
         self._stored_lengths: OrderedDict[str, int] = OrderedDict()
+        # sender -> (the stored JSON string, the events it holds); in-memory store only.
+        self._kept_events: OrderedDict[str, tuple[Any, list[Event]]] = OrderedDict()
         words_like_codes()  # loaded at start-up rather than in a visitor's first turn
         super().__init__(domain, event_broker)
 
@@ -150,6 +159,7 @@ class RedactingTrackerStore(TrackerStore):
             view = self.redacted(tracker, stored)
             await self.inner.save(view)
             _remember(self._stored_lengths, tracker.sender_id, len(view.events))
+            self._keep_events(view)
             if self.event_broker is not None:
                 for event in itertools.islice(view.events, stored, None):
                     self.event_broker.publish({"sender_id": tracker.sender_id, **event.as_dict()})
@@ -157,9 +167,31 @@ class RedactingTrackerStore(TrackerStore):
             # No tracker content in the log line: only what failed.
             logger.error("Conversation not saved: %s in the tracker store", type(error).__name__)
 
+    def _keep_events(self, view: DialogueStateTracker) -> None:
+        if isinstance(self.inner, InMemoryTrackerStore):
+            stored = self.inner.store.get(view.sender_id)
+            _remember(
+                self._kept_events, view.sender_id, (stored, list(view.events)), _MAX_KEPT_EVENTS
+            )
+
+    def _from_kept_events(self, sender_id: str) -> DialogueStateTracker | None:
+        """The last session as the in-memory store would rebuild it, or None when not kept."""
+        kept = self._kept_events.get(sender_id)
+        if kept is None or not isinstance(self.inner, InMemoryTrackerStore):
+            return None
+        stored, events = kept
+        if self.inner.store.get(sender_id) is not stored:
+            return None  # stored since by other means: the JSON decides
+        tracker = self.inner.init_tracker(sender_id)
+        tracker.recreate_from_dialogue(Dialogue(sender_id, list(events)))
+        sessions = get_trackers_for_conversation_sessions(tracker)
+        return tracker if len(sessions) <= 1 else sessions[-1]
+
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         try:
-            tracker = await self.inner.retrieve(sender_id)
+            tracker = self._from_kept_events(sender_id)
+            if tracker is None:
+                tracker = await self.inner.retrieve(sender_id)
         except SystemExit as error:
             raise RuntimeError("tracker store failed") from error
         _remember(self._stored_lengths, sender_id, len(tracker.events) if tracker else 0)
