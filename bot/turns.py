@@ -8,6 +8,10 @@ Shared by the REST and socket.io channels (bot/channels.py):
 - bounded input: a message longer than PVO_MAX_MESSAGE_CHARS gets `utter_message_too_long`
   and never reaches the NLU;
 - a per-client rate limit answered with `utter_rate_limited`;
+- long messages yield to the others: one over LONG_MESSAGE_CHARS waits, at most
+  LONG_MESSAGE_WAIT_SECONDS (counted in its reply deadline), until no other turn is running. The
+  engine runs turns on one core, so without this a few senders of maximum-size messages slow down
+  every other visitor;
 - `client_key` in the message metadata: a salted hash of the client address, never the address.
 
 Log lines name what happened, never the message, the sender id or the reply.
@@ -42,6 +46,33 @@ FALLBACK_TEXT = (
     " neem contact op met PVO Brabant-Zeeland via de contactpagina op www.pvo-brabant-zeeland.nl."
 )
 _MAX_BUCKETS = 50_000
+# Ordinary questions are far shorter; the channel's limit (PVO_MAX_MESSAGE_CHARS) is 1,000.
+LONG_MESSAGE_CHARS = 300
+LONG_MESSAGE_WAIT_SECONDS = 1.0
+_QUIET_POLL_SECONDS = 0.02
+
+
+class RunningTurns:
+    """How many turns the engine is running now, over all channels."""
+
+    count = 0
+
+    @classmethod
+    def started(cls, task: asyncio.Future) -> None:
+        cls.count += 1
+        task.add_done_callback(cls._finished)
+
+    @classmethod
+    def _finished(cls, _: asyncio.Future) -> None:
+        cls.count -= 1
+
+    @classmethod
+    async def wait_for_quiet(cls, at_most: float) -> float:
+        """Wait until no turn runs, or `at_most` seconds; returns the seconds waited."""
+        started = time.monotonic()
+        while cls.count > 0 and time.monotonic() - started < at_most:
+            await asyncio.sleep(_QUIET_POLL_SECONDS)
+        return time.monotonic() - started
 
 
 def valid_sender(sender: object) -> bool:
@@ -137,6 +168,10 @@ class TurnRunner:
             logger.info("Message refused: %d characters, over the limit", len(text))
             return await self.response(TOO_LONG, sender_id)
 
+        waited = 0.0
+        if len(text) > LONG_MESSAGE_CHARS:
+            waited = await RunningTurns.wait_for_quiet(LONG_MESSAGE_WAIT_SECONDS)
+
         collector = TopicCollector()
         message = UserMessage(
             text,
@@ -146,7 +181,9 @@ class TurnRunner:
             metadata={**(metadata or {}), "client_key": key},
         )
         task = asyncio.ensure_future(on_new_message(message))
-        done, _ = await asyncio.wait({task}, timeout=self.settings.reply_deadline_seconds)
+        RunningTurns.started(task)
+        deadline = max(0.1, self.settings.reply_deadline_seconds - waited)
+        done, _ = await asyncio.wait({task}, timeout=deadline)
         if task not in done:
             logger.warning("Turn not finished within the reply deadline; answered with a notice")
             task.add_done_callback(_forget)

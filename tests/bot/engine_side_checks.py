@@ -328,6 +328,43 @@ def sender_pattern_and_rate_limiter():
     assert key == client_key("secret", "192.0.2.7") != client_key("other", "192.0.2.7")
 
 
+@check
+def long_messages_yield_to_running_turns():
+    from bot.engine_settings import EngineSettings
+    from bot.turns import LONG_MESSAGE_WAIT_SECONDS, TurnRunner
+
+    os.environ.setdefault("PVO_SESSION_SECRET", "x" * 32)
+    runner = TurnRunner(EngineSettings.from_env(), "rest")
+    started = {}
+
+    def handler(seconds):
+        async def on_new_message(message):
+            started[message.text[:5]] = asyncio.get_running_loop().time()
+            await asyncio.sleep(seconds)
+            await message.output_channel.send_text_message(message.sender_id, "ok")
+
+        return on_new_message
+
+    async def scenario(short_seconds):
+        loop = asyncio.get_running_loop()
+        begin = loop.time()
+        short = asyncio.ensure_future(runner.run(handler(short_seconds), "kort", "s1", "a"))
+        await asyncio.sleep(0.05)
+        long_text = "lang " + "x" * 400
+        reply = await runner.run(handler(0.0), long_text, "s2", "b")
+        await short
+        return started["lang "] - begin, reply
+
+    # A short turn of 0.4 s is running: the long message starts once it has finished.
+    began, reply = asyncio.run(scenario(0.4))
+    assert 0.4 <= began < LONG_MESSAGE_WAIT_SECONDS, began
+    assert reply[0]["text"] == "ok", reply
+    # The engine stays busy: the long message waits at most the bounded time, then runs.
+    began, reply = asyncio.run(scenario(2.5))
+    assert LONG_MESSAGE_WAIT_SECONDS <= began < LONG_MESSAGE_WAIT_SECONDS + 0.5, began
+    assert reply[0]["text"] == "ok", reply
+
+
 def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     failed = 0
