@@ -12,8 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.contact import contact_route
-from actions.intake import MANAGE_SLOTS, fields_of, reset, unavailable
-from actions.intake_form import STOPPED_NO_CONSENT, STOPPED_STORE
+from actions.intake import MANAGE_SLOTS, fields_of, reset, said_why_it_stopped, unavailable
 from actions.intake_store import StoreProblem, call_back, run_in_store
 from actions.tracker_input import client_key, sender_id, slot_text
 from kvo import intake
@@ -48,14 +47,7 @@ class ActionCallbackSubmit(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        stopped = slot_text(tracker, "intake_stopped")
-        if stopped == STOPPED_NO_CONSENT or slot_text(tracker, "intake_consent") == "nee":
-            dispatcher.utter_message(
-                response="utter_intake_no_consent", contact_route=contact_route()
-            )
-            return reset()
-        if stopped == STOPPED_STORE:
-            unavailable(dispatcher)
+        if said_why_it_stopped(dispatcher, tracker):
             return reset()
         try:
             draft, fields = await fields_of(tracker)

@@ -73,6 +73,24 @@ def unavailable(dispatcher: CollectingDispatcher) -> None:
     dispatcher.utter_message(response="utter_intake_unavailable", contact_route=contact_route())
 
 
+# "Bel mij liever": a callback request instead of a slot.
+CALLBACK_BUTTON = {"title": "Bel mij liever", "payload": "/request_callback"}
+
+
+def said_why_it_stopped(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """After the intake or callback form: say why it ended without all answers, if it did."""
+    stopped = slot_text(tracker, "intake_stopped")
+    if stopped == STOPPED_NO_CONSENT or slot_text(tracker, "intake_consent") == "nee":
+        dispatcher.utter_message(response="utter_intake_no_consent", contact_route=contact_route())
+    elif stopped == STOPPED_OUTSIDE_REGION:
+        dispatcher.utter_message(response="utter_intake_outside_region")
+    elif stopped == STOPPED_STORE:
+        unavailable(dispatcher)
+    else:
+        return False
+    return True
+
+
 def slot_buttons(slots: tuple[Slot, ...]) -> list[dict[str, str]]:
     tz = get_settings().tzinfo
     buttons = [
@@ -105,7 +123,7 @@ async def offer(
     slots = await run_in_store(offer_slots, area, week)
     buttons = slot_buttons(slots)
     if callback_button:
-        buttons.append({"title": "Bel mij liever", "payload": "/request_callback"})
+        buttons.append(CALLBACK_BUTTON)
     if slots:
         dispatcher.utter_message(response=response, buttons=buttons)
     else:
@@ -145,17 +163,7 @@ class ActionIntakeNext(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        stopped = slot_text(tracker, "intake_stopped")
-        if stopped == STOPPED_NO_CONSENT or slot_text(tracker, "intake_consent") == "nee":
-            dispatcher.utter_message(
-                response="utter_intake_no_consent", contact_route=contact_route()
-            )
-            return reset()
-        if stopped == STOPPED_OUTSIDE_REGION:
-            dispatcher.utter_message(response="utter_intake_outside_region")
-            return reset()
-        if stopped == STOPPED_STORE:
-            unavailable(dispatcher)
+        if said_why_it_stopped(dispatcher, tracker):
             return reset()
         try:
             if parse_slot_token(slot_text(tracker, "intake_slot")) is not None:
@@ -301,13 +309,13 @@ class ActionIntakeBook(Action):
                     response="utter_intake_slot_taken",
                     buttons=[
                         *slot_buttons(outcome.alternatives),
-                        {"title": "Bel mij liever", "payload": "/request_callback"},
+                        CALLBACK_BUTTON,
                     ],
                 )
             else:
                 dispatcher.utter_message(
                     response="utter_intake_no_slots",
-                    buttons=[{"title": "Bel mij liever", "payload": "/request_callback"}],
+                    buttons=[CALLBACK_BUTTON],
                 )
             return [SlotSet("intake_slot", None), SlotSet("intake_week", 0)]
         if isinstance(outcome, intake.LimitReached):
