@@ -194,8 +194,8 @@ class LeadFormValidation(FormValidationAction):
     """Shared by the intake and the callback form; ORDER says which questions, in which order."""
 
     ORDER: tuple[str, ...] = INTAKE_ORDER
-    # Whether "bel mij liever" leaves this form for a callback request (not from the callback form).
-    CALLBACK_INSTEAD = True
+    # What interrupts this form; "bel mij liever" leaves the intake for a callback request.
+    INTERRUPTED_BY: frozenset[str] = INTERRUPTIONS
 
     @abstractmethod
     def name(self) -> str:
@@ -266,7 +266,9 @@ class LeadFormValidation(FormValidationAction):
         typed_stop = name in FREE_TEXT and intent == "stop" and not payload
         if is_stop(text, None if typed_stop else intent):
             return {}
-        if self.CALLBACK_INSTEAD and is_callback(text, intent, name in FREE_TEXT):
+        if "request_callback" in self.INTERRUPTED_BY and is_callback(
+            text, intent, name in FREE_TEXT
+        ):
             return {}
         if is_skip(text, intent):
             return {name: ""}
@@ -290,11 +292,8 @@ class LeadFormValidation(FormValidationAction):
                 return {name: "nee"}
         # A button payload, a question or a sentence interrupts; a short answer like "Eindhovn"
         # is taken as the answer whatever the classifier thought, so the re-ask can help.
-        looks_like_answer = not text.startswith("/") and "?" not in text and len(text.split()) <= 3
-        interrupts = intent in INTERRUPTIONS and (
-            self.CALLBACK_INSTEAD or intent != "request_callback"
-        )
-        if interrupts and not looks_like_answer:
+        looks_like_answer = not payload and "?" not in text and len(text.split()) <= 3
+        if intent in self.INTERRUPTED_BY and not looks_like_answer:
             return {}
         if intent == "deny" and name in OPTIONAL:
             return {name: ""}
@@ -532,7 +531,7 @@ class ValidateIntakeForm(LeadFormValidation):
 
 class ValidateCallbackForm(LeadFormValidation):
     ORDER = CALLBACK_ORDER
-    CALLBACK_INSTEAD = False
+    INTERRUPTED_BY = INTERRUPTIONS - {"request_callback"}
 
     def name(self) -> str:
         return "validate_callback_form"
