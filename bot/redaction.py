@@ -138,43 +138,37 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def _mask_user_event(event: dict[str, Any]) -> dict[str, Any]:
-    """A user message with its contact details masked in the text and in the entity values."""
-    event = dict(event)
-    if isinstance(event.get("text"), str):
-        event["text"] = redact_contact_details(event["text"])
+def _rewritten(item: dict[str, Any], key: str, rewrite: Any) -> dict[str, Any]:
+    """`item` with `rewrite` applied to `item[key]`; the key is written only when that changes it."""
+    old = item.get(key)
+    new = rewrite(old)
+    return {**item, key: new} if new != old else item
+
+
+def _rewrite_user_event(event: dict[str, Any], rewrite: Any) -> dict[str, Any]:
+    """A user message with `rewrite` applied to its text, `parse_data` text and entity values."""
+    event = dict(_rewritten(event, "text", rewrite))  # copies: the input is not changed
     parse_data = event.get("parse_data")
     if isinstance(parse_data, dict):
-        parse_data = dict(parse_data)
-        if isinstance(parse_data.get("text"), str):
-            parse_data["text"] = redact_contact_details(parse_data["text"])
+        parse_data = dict(_rewritten(parse_data, "text", rewrite))
         entities = parse_data.get("entities")
         if isinstance(entities, list):
             parse_data["entities"] = [
-                {**entity, "value": redact_contact_details(entity["value"])}
-                if isinstance(entity, dict) and isinstance(entity.get("value"), str)
-                else entity
+                _rewritten(entity, "value", rewrite)
+                if isinstance(entity, dict)
+                else rewrite(entity)
                 for entity in entities
             ]
         event["parse_data"] = parse_data
     return event
 
 
-def _blank_user_event(event: dict[str, Any]) -> dict[str, Any]:
-    event = dict(event)
-    event["text"] = MARKER
-    parse_data = event.get("parse_data")
-    if isinstance(parse_data, dict):
-        parse_data = dict(parse_data)
-        parse_data["text"] = MARKER
-        entities = parse_data.get("entities")
-        if isinstance(entities, list):
-            parse_data["entities"] = [
-                {**entity, "value": MARKER} if isinstance(entity, dict) else MARKER
-                for entity in entities
-            ]
-        event["parse_data"] = parse_data
-    return event
+def _blank(_: Any) -> str:
+    return MARKER
+
+
+def _mask_contact_details(value: Any) -> Any:
+    return redact_contact_details(value) if isinstance(value, str) else value
 
 
 # Of a bot message's metadata only the response's name is kept (the event broker reads it).
@@ -207,9 +201,9 @@ def redact_events(
         if kind in ("session_started", "restart"):
             requested = None
         if kind == "user" and isinstance(requested, str) and requested in sensitive_slots:
-            event = _blank_user_event(event)
+            event = _rewrite_user_event(event, _blank)
         elif kind == "user":
-            event = _mask_user_event(event)
+            event = _rewrite_user_event(event, _mask_contact_details)
         elif kind == "bot":
             event = _redact_bot_event(event)
         elif kind == "slot":
