@@ -29,7 +29,6 @@ point came from the store, are redacted already, and are neither redacted nor st
 from __future__ import annotations
 
 import copy
-import itertools
 import logging
 from collections import OrderedDict, deque
 from collections.abc import Iterable
@@ -110,8 +109,11 @@ class RedactingTrackerStore(TrackerStore):
         if "inner" in self.__dict__:
             self.inner.domain = domain or Domain.empty()
 
-    def redacted(self, tracker: DialogueStateTracker, stored: int = 0) -> DialogueStateTracker:
-        """A copy of `tracker` without sensitive content (the tracker itself when none).
+    def redacted(
+        self, tracker: DialogueStateTracker, stored: int = 0
+    ) -> tuple[DialogueStateTracker, list[dict[str, Any]]]:
+        """A copy of `tracker` without sensitive content (the tracker itself when none), and the
+        events added after the first `stored`, serialised as redacted (what the broker gets).
 
         The first `stored` events came from this store and are left as they are. The copy shares
         everything but its events and slots with `tracker`: the wrapped stores read only those.
@@ -123,7 +125,7 @@ class RedactingTrackerStore(TrackerStore):
             original, self.sensitive_slots, requested=_requested_before(events[:stored])
         )
         if cleaned == original:
-            return tracker
+            return tracker, original
         for index, (before, after) in enumerate(zip(original, cleaned, strict=True), stored):
             if before != after:
                 events[index] = _rebuilt(events[index], after)
@@ -134,7 +136,7 @@ class RedactingTrackerStore(TrackerStore):
             if view.slots[name].value is not None:
                 view.slots[name] = copy.copy(view.slots[name])
                 view.slots[name].value = MARKER
-        return view
+        return view, cleaned
 
     def _remember_sensitive_next(self, tracker: DialogueStateTracker) -> None:
         requested = tracker.get_slot(REQUESTED_SLOT)
@@ -156,13 +158,13 @@ class RedactingTrackerStore(TrackerStore):
         try:
             self._remember_sensitive_next(tracker)
             stored = await self._stored_length(tracker.sender_id)
-            view = self.redacted(tracker, stored)
+            view, added = self.redacted(tracker, stored)
             await self.inner.save(view)
             _remember(self._stored_lengths, tracker.sender_id, len(view.events))
             self._keep_events(view)
             if self.event_broker is not None:
-                for event in itertools.islice(view.events, stored, None):
-                    self.event_broker.publish({"sender_id": tracker.sender_id, **event.as_dict()})
+                for event in added:
+                    self.event_broker.publish({"sender_id": tracker.sender_id, **event})
         except (Exception, SystemExit) as error:
             # No tracker content in the log line: only what failed.
             logger.error("Conversation not saved: %s in the tracker store", type(error).__name__)
