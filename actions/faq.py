@@ -9,8 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.buttons import HANDOFF, SOMETHING_ELSE, button, buttons
 from actions.contact import contact_route
-from actions.faq_topics import FAQ_TOPIC_TITLES, OFFERABLE_INTENT_TITLES, faq_payload
+from actions.faq_topics import FAQ_TOPICS, OFFERABLE_INTENTS, payload, title_response
 from actions.tracker_input import (
     as_dict,
     as_list,
@@ -25,8 +26,6 @@ MAX_SUGGESTIONS = 3
 MIN_SUGGESTION_CONFIDENCE = 0.05
 # An English question gets a Dutch FAQ answer only when the topic is this clear.
 ENGLISH_ANSWER_CONFIDENCE = 0.6
-SOMETHING_ELSE_BUTTON = {"title": "Iets anders", "payload": "/something_else"}
-HANDOFF_BUTTON = {"title": "Een medewerker spreken", "payload": "/human_handoff"}
 # Actions that mean "the assistant did not understand the previous message" (or had to explain
 # what it can do): after one of these, another unclear message gets a person.
 UNCLEAR_ACTIONS = frozenset({"action_clarify", "action_core_fallback", "utter_capabilities"})
@@ -66,22 +65,16 @@ def ranked_suggestions(parse_data: dict[str, Any]) -> list[tuple[str, float]]:
             for topic in faq_ranking:
                 topic = as_dict(topic)
                 key = as_text(topic.get("intent_response_key")).removeprefix("faq/")
-                if key in FAQ_TOPIC_TITLES:
+                if key in FAQ_TOPICS:
                     score = confidence * as_probability(topic.get("confidence"))
                     scores[key] = max(scores.get(key, 0.0), score)
-        elif isinstance(name, str) and name in OFFERABLE_INTENT_TITLES:
+        elif isinstance(name, str) and name in OFFERABLE_INTENTS:
             scores[name] = max(scores.get(name, 0.0), confidence)
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     return [(key, score) for key, score in ranked if score >= MIN_SUGGESTION_CONFIDENCE]
 
 
-def suggestion_button(key: str) -> dict[str, str]:
-    if key in FAQ_TOPIC_TITLES:
-        return {"title": FAQ_TOPIC_TITLES[key], "payload": faq_payload(key)}
-    return {"title": OFFERABLE_INTENT_TITLES[key], "payload": f"/{key}"}
-
-
-def clarification_buttons(parse_data: dict[str, Any]) -> list[dict[str, str]]:
+def clarification_buttons(domain: Any, parse_data: dict[str, Any]) -> list[dict[str, str]]:
     """Two or three likely topics (popular ones when nothing is likely) plus "Iets anders"."""
     keys = [key for key, _ in ranked_suggestions(parse_data)[:MAX_SUGGESTIONS]]
     for default in DEFAULT_SUGGESTIONS:
@@ -89,7 +82,8 @@ def clarification_buttons(parse_data: dict[str, Any]) -> list[dict[str, str]]:
             break
         if default not in keys:
             keys.append(default)
-    return [suggestion_button(key) for key in keys] + [SOMETHING_ELSE_BUTTON]
+    offered = [made for key in keys for made in button(domain, title_response(key), payload(key))]
+    return [*offered, *buttons(domain, SOMETHING_ELSE)]
 
 
 class ActionAnswerChosenFaq(Action):
@@ -104,11 +98,11 @@ class ActionAnswerChosenFaq(Action):
         # Any JSON value can arrive here (`/choose_faq{"faq_topic": {"x": 1}}`): only a known
         # topic name counts.
         topic = next(iter(entity_values(tracker, "faq_topic")), None)
-        if isinstance(topic, str) and topic in FAQ_TOPIC_TITLES:
+        if isinstance(topic, str) and topic in FAQ_TOPICS:
             dispatcher.utter_message(response=f"utter_faq/{topic}")
         else:
             dispatcher.utter_message(
-                response="utter_unknown_topic", buttons=clarification_buttons({})
+                response="utter_unknown_topic", buttons=clarification_buttons(domain, {})
             )
         return []
 
@@ -146,13 +140,15 @@ class ActionClarify(Action):
         message = latest_message(tracker)
         if not as_text(message.get("text")).strip():
             dispatcher.utter_message(
-                response="utter_clarify_empty", buttons=clarification_buttons({})
+                response="utter_clarify_empty", buttons=clarification_buttons(domain, {})
             )
             return []
         if previous_turn_was_unclear(tracker):
             dispatcher.utter_message(response="utter_unclear_again", contact_route=contact_route())
             return []
-        dispatcher.utter_message(response="utter_clarify", buttons=clarification_buttons(message))
+        dispatcher.utter_message(
+            response="utter_clarify", buttons=clarification_buttons(domain, message)
+        )
         return []
 
 
@@ -196,11 +192,11 @@ class ActionEnglish(Action):
         best = as_dict(_faq_selector(message).get("response"))
         topic = as_text(best.get("intent_response_key")).removeprefix("faq/")
         if (
-            topic not in FAQ_TOPIC_TITLES
+            topic not in FAQ_TOPICS
             or as_probability(best.get("confidence")) < ENGLISH_ANSWER_CONFIDENCE
         ):
             topic = english_topic(as_text(message.get("text"))) or ""
-        if topic in FAQ_TOPIC_TITLES:
+        if topic in FAQ_TOPICS:
             dispatcher.utter_message(response="utter_english_answer")
             dispatcher.utter_message(response=f"utter_faq/{topic}")
         else:
@@ -211,6 +207,6 @@ class ActionEnglish(Action):
             }
             dispatcher.utter_message(
                 response="utter_english_topics",
-                buttons=[*clarification_buttons(topics_only), HANDOFF_BUTTON],
+                buttons=[*clarification_buttons(domain, topics_only), *buttons(domain, HANDOFF)],
             )
         return []

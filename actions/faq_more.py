@@ -12,9 +12,10 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.buttons import HANDOFF, buttons
 from actions.contact import contact_route
-from actions.faq import HANDOFF_BUTTON, clarification_buttons
-from actions.faq_topics import FAQ_TOPIC_TITLES
+from actions.faq import clarification_buttons
+from actions.faq_topics import FAQ_TOPICS
 from actions.tracker_input import as_dict, as_list, as_text
 
 FAQ_PREFIX = "utter_faq/"
@@ -36,24 +37,22 @@ def last_topic_and_followups(tracker: Tracker) -> tuple[str | None, int]:
             utter = as_text(as_dict(event.get("metadata")).get("utter_action"))
             if utter.startswith(FAQ_PREFIX):
                 topic = utter.removeprefix(FAQ_PREFIX)
-                return (topic if topic in FAQ_TOPIC_TITLES else None), followups
+                return (topic if topic in FAQ_TOPICS else None), followups
     return None, followups
 
 
 def related_buttons(domain: dict[str, Any], topic: str) -> list[dict[str, str]]:
     """The buttons of the topic's own answer, as the visitor saw them, plus a person."""
     variants = as_list(as_dict(as_dict(domain).get("responses")).get(FAQ_PREFIX + topic))
-    buttons = []
-    for button in as_list(as_dict(variants[0] if variants else {}).get("buttons")):
-        button = as_dict(button)
-        title, payload = as_text(button.get("title")), as_text(button.get("payload"))
-        if title and payload and payload != HANDOFF_BUTTON["payload"]:
+    found = []
+    for shown in as_list(as_dict(variants[0] if variants else {}).get("buttons")):
+        shown = as_dict(shown)
+        title, payload = as_text(shown.get("title")), as_text(shown.get("payload"))
+        if title and payload and payload != HANDOFF[1]:
             # Domain payloads double their braces for Rasa's variable filling; these buttons
             # are sent as they are.
-            buttons.append(
-                {"title": title, "payload": payload.replace("{{", "{").replace("}}", "}")}
-            )
-    return [*buttons, HANDOFF_BUTTON]
+            found.append({"title": title, "payload": payload.replace("{{", "{").replace("}}", "}")})
+    return [*found, *buttons(domain, HANDOFF)]
 
 
 class ActionExplainMore(Action):
@@ -72,5 +71,7 @@ class ActionExplainMore(Action):
             dispatcher.utter_message(response="utter_more_person", contact_route=contact_route())
         else:
             # No topic yet, or every level given: ask which topic is meant.
-            dispatcher.utter_message(response="utter_more_which", buttons=clarification_buttons({}))
+            dispatcher.utter_message(
+                response="utter_more_which", buttons=clarification_buttons(domain, {})
+            )
         return []

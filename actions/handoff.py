@@ -18,13 +18,7 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        intent = latest_intent(tracker)
-        response, variables = contact_response(intent)
-        # Wanting a person: offer to pass on a callback request too (the intake's callback form).
-        buttons = (
-            [{"title": "Laat mij terugbellen", "payload": "/request_callback"}]
-            if intent == "human_handoff"
-            else []
-        )
-        dispatcher.utter_message(response=response, buttons=buttons, **variables)
+        # utter_handoff carries its own "Laat mij terugbellen" button; utter_contact none.
+        response, variables = contact_response(latest_intent(tracker))
+        dispatcher.utter_message(response=response, **variables)
         return []

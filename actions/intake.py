@@ -14,6 +14,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.buttons import CALLBACK, OTHER_WEEK, button, buttons
 from actions.contact import contact_route
 from actions.intake_form import (
     CONTACT_SLOT,
@@ -48,16 +49,18 @@ INTAKE_SLOTS = (
     *INTAKE_ORDER, "intake_email", "intake_phone", "intake_question_check", "intake_stopped",
     "intake_outside_province", "intake_slot", "intake_week", "callback_question",
 )  # fmt: skip
-FIELD_TITLES = {
-    "intake_name": "Naam",
-    CONTACT_SLOT: "E-mail of telefoon",
-    "intake_municipality": "Gemeente",
-    "intake_area": "Gebied",
-    "intake_role": "Uw rol",
-    "intake_organisation": "Organisatie",
-    "intake_area_kind": "Soort gebied",
-    "intake_description": "Omschrijving",
-}
+# The answers "Nee, iets wijzigen" can change, in the summary's order; each button's title is the
+# response utter_button_change_<name>.
+CHANGEABLE_FIELDS = (
+    "intake_name",
+    CONTACT_SLOT,
+    "intake_municipality",
+    "intake_area",
+    "intake_role",
+    "intake_organisation",
+    "intake_area_kind",
+    "intake_description",
+)
 MANAGE_SLOTS = ("manage_reference", "manage_email", "manage_action")
 
 
@@ -71,10 +74,6 @@ def reset(names: tuple[str, ...] = INTAKE_SLOTS, tracker: Tracker | None = None)
 
 def unavailable(dispatcher: CollectingDispatcher) -> None:
     dispatcher.utter_message(response="utter_intake_unavailable", contact_route=contact_route())
-
-
-# "Bel mij liever": a callback request instead of a slot.
-CALLBACK_BUTTON = {"title": "Bel mij liever", "payload": "/request_callback"}
 
 
 def said_why_it_stopped(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
@@ -91,17 +90,17 @@ def said_why_it_stopped(dispatcher: CollectingDispatcher, tracker: Tracker) -> b
     return True
 
 
-def slot_buttons(slots: tuple[Slot, ...]) -> list[dict[str, str]]:
+def slot_buttons(domain: DomainDict, slots: tuple[Slot, ...]) -> list[dict[str, str]]:
+    """A button per free time, then "Andere week"."""
     tz = get_settings().tzinfo
-    buttons = [
+    times = [
         {
             "title": format_slot_short(found.starts_at, tz),
             "payload": f'/choose_slot{{"intake_slot": "{found.token}"}}',
         }
         for found in slots
     ]
-    buttons.append({"title": "Andere week", "payload": "/other_week"})
-    return buttons
+    return [*times, *buttons(domain, OTHER_WEEK)]
 
 
 def week_of(tracker: Tracker) -> int:
@@ -113,6 +112,7 @@ def week_of(tracker: Tracker) -> int:
 
 async def offer(
     dispatcher: CollectingDispatcher,
+    domain: DomainDict,
     area: ContactArea,
     week: int,
     *,
@@ -121,13 +121,15 @@ async def offer(
 ) -> None:
     """The earliest free slots of the area in that week as buttons, or why there are none."""
     slots = await run_in_store(offer_slots, area, week)
-    buttons = slot_buttons(slots)
-    if callback_button:
-        buttons.append(CALLBACK_BUTTON)
+    # "Bel mij liever": a callback request instead of a time.
+    offered = [
+        *slot_buttons(domain, slots),
+        *(buttons(domain, CALLBACK) if callback_button else []),
+    ]
     if slots:
-        dispatcher.utter_message(response=response, buttons=buttons)
+        dispatcher.utter_message(response=response, buttons=offered)
     else:
-        dispatcher.utter_message(response="utter_intake_no_slots", buttons=buttons)
+        dispatcher.utter_message(response="utter_intake_no_slots", buttons=offered)
 
 
 async def fields_of(tracker: Tracker) -> tuple[dict[str, str | None], LeadFields]:
@@ -173,7 +175,7 @@ class ActionIntakeNext(Action):
             if area is None or not draft.get("consent_at"):
                 dispatcher.utter_message(response="utter_intake_expired")
                 return reset()
-            await offer(dispatcher, area, 0)
+            await offer(dispatcher, domain, area, 0)
         except StoreProblem:
             unavailable(dispatcher)
             return reset()
@@ -201,7 +203,7 @@ class ActionIntakeOtherWeek(Action):
             if area is None:
                 dispatcher.utter_message(response="utter_intake_expired")
                 return []
-            await offer(dispatcher, area, week, callback_button=not moving)
+            await offer(dispatcher, domain, area, week, callback_button=not moving)
         except StoreProblem:
             unavailable(dispatcher)
             return []
@@ -233,7 +235,7 @@ class ActionIntakeChooseSlot(Action):
         if slot_text(tracker, "manage_action") == "move":
             from actions.manage_booking import move_to  # one module per job; no import cycle
 
-            return await move_to(dispatcher, tracker, chosen)
+            return await move_to(dispatcher, tracker, domain, chosen)
         try:
             return [SlotSet("intake_slot", chosen)] + await self.summarise(
                 dispatcher, tracker, chosen
@@ -278,13 +280,13 @@ class ActionIntakeBook(Action):
             outcome = await run_in_store(
                 book, fields, start, sender_id(tracker), client_key(tracker)
             )
-            return await self._answer(dispatcher, outcome)
+            return await self._answer(dispatcher, domain, outcome)
         except StoreProblem:
             unavailable(dispatcher)
             return []
 
     async def _answer(
-        self, dispatcher: CollectingDispatcher, outcome: intake.BookingOutcome
+        self, dispatcher: CollectingDispatcher, domain: DomainDict, outcome: intake.BookingOutcome
     ) -> list[EventType]:
         settings = get_settings()
         if isinstance(outcome, intake.Booked):
@@ -308,14 +310,14 @@ class ActionIntakeBook(Action):
                 dispatcher.utter_message(
                     response="utter_intake_slot_taken",
                     buttons=[
-                        *slot_buttons(outcome.alternatives),
-                        CALLBACK_BUTTON,
+                        *slot_buttons(domain, outcome.alternatives),
+                        *buttons(domain, CALLBACK),
                     ],
                 )
             else:
                 dispatcher.utter_message(
                     response="utter_intake_no_slots",
-                    buttons=[CALLBACK_BUTTON],
+                    buttons=buttons(domain, CALLBACK),
                 )
             return [SlotSet("intake_slot", None), SlotSet("intake_week", 0)]
         if isinstance(outcome, intake.LimitReached):
@@ -343,7 +345,7 @@ class ActionIntakeChange(Action):
             (
                 as_text(v)
                 for v in entity_values(tracker, "intake_field")
-                if as_text(v) in FIELD_TITLES
+                if as_text(v) in CHANGEABLE_FIELDS
             ),
             None,
         )
@@ -351,8 +353,13 @@ class ActionIntakeChange(Action):
             dispatcher.utter_message(
                 response="utter_intake_change_which",
                 buttons=[
-                    {"title": title, "payload": f'/change_field{{"intake_field": "{name}"}}'}
-                    for name, title in FIELD_TITLES.items()
+                    made
+                    for name in CHANGEABLE_FIELDS
+                    for made in button(
+                        domain,
+                        f"utter_button_change_{name}",
+                        f'/change_field{{"intake_field": "{name}"}}',
+                    )
                 ],
             )
             return []

@@ -162,10 +162,7 @@ async def _credentials(tracker: Tracker) -> tuple[str, str, dict[str, str | None
 def _refused(dispatcher: CollectingDispatcher, outcome: object) -> list[EventType] | None:
     """The answer for a failed check (same for unknown reference and wrong address)."""
     if isinstance(outcome, intake.NotFound):
-        dispatcher.utter_message(
-            response="utter_manage_not_found",
-            buttons=[{"title": "Opnieuw proberen", "payload": "/cancel_booking"}],
-        )
+        dispatcher.utter_message(response="utter_manage_not_found")
     elif isinstance(outcome, intake.LockedOut):
         until = outcome.until.astimezone(get_settings().tzinfo)
         dispatcher.utter_message(
@@ -220,6 +217,7 @@ class ActionManageBooking(Action):
                 await run_in_store(save_fields, conversation, {"manage_area": found.contact_area})
                 await offer(
                     dispatcher,
+                    domain,
                     ContactArea(found.contact_area),
                     0,
                     callback_button=False,
@@ -234,7 +232,7 @@ class ActionManageBooking(Action):
 
 
 async def move_to(
-    dispatcher: CollectingDispatcher, tracker: Tracker, token: str
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, token: str
 ) -> list[EventType]:
     """The visitor picked a new slot for a verified booking: move it."""
     start = parse_slot_token(token)
@@ -249,7 +247,8 @@ async def move_to(
             from actions.intake import slot_buttons
 
             dispatcher.utter_message(
-                response="utter_intake_slot_taken", buttons=slot_buttons(outcome.alternatives)
+                response="utter_intake_slot_taken",
+                buttons=slot_buttons(domain, outcome.alternatives),
             )
             return [SlotSet("intake_slot", None)]
         await run_in_store(discard_draft, conversation)

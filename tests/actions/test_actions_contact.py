@@ -17,6 +17,7 @@ from actions.contact import contact_response, contact_route, office_hours
 from actions.handoff import ActionHandoff
 from actions.intake import ActionBookIntake
 from kvo.settings import Settings
+from tests.actions.action_calls import rendered
 
 MakeSettings = Callable[..., Settings]
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -186,3 +187,13 @@ def test_action_book_intake_starts_a_fresh_intake(tracker_for: Callable[..., Tra
     cleared = {e["name"] for e in events if e["event"] == "slot" and e["value"] is None}
     # Only slots holding a value are cleared: the form validates the slot events just before it.
     assert cleared == {"intake_consent", "intake_slot", "manage_email"}
+
+
+@pytest.mark.parametrize("hours", ["", "ma-vr 9:00-17:00"])
+def test_a_wish_for_a_person_offers_one_callback_button(
+    tracker_for: Callable[..., Tracker], use_env: Callable[..., None], hours: str
+) -> None:
+    use_env(PVO_OFFICE_HOURS=hours)
+    messages, _ = run_action(ActionHandoff(), tracker_for("een mens graag", "human_handoff"))
+    shown = rendered(messages[0])
+    assert [b["payload"] for b in shown["buttons"]] == ["/request_callback"]

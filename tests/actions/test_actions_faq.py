@@ -13,6 +13,7 @@ import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.buttons import button as titled_button
 from actions.faq import (
     DEFAULT_SUGGESTIONS,
     ActionAnswerChosenFaq,
@@ -25,11 +26,23 @@ from actions.faq import (
     ranked_suggestions,
 )
 from actions.faq_more import ActionExplainMore, last_topic_and_followups
-from actions.faq_topics import FAQ_TOPIC_TITLES, OFFERABLE_INTENT_TITLES, faq_payload
+from actions.faq_topics import FAQ_TOPICS, OFFERABLE_INTENTS, faq_payload, title_response
 from kvo.settings import REPO_ROOT
+from tests.actions.action_calls import load_domain
 
 SOMETHING_ELSE = {"title": "Iets anders", "payload": "/something_else"}
 HANDOFF = {"title": "Een medewerker spreken", "payload": "/human_handoff"}
+
+
+def _merged_domain() -> dict[str, Any]:
+    """domain.yml with the FAQ answers merged in, as the engine sends it with an action call."""
+    domain = load_domain()
+    with open(REPO_ROOT / "data" / "responses" / "faq.yml", encoding="utf-8") as handle:
+        domain["responses"] = {**domain["responses"], **yaml.safe_load(handle)["responses"]}
+    return domain
+
+
+DOMAIN = _merged_domain()
 # Rasa's RegexInterpreter: "/intent" optionally followed by a JSON object of entities.
 PAYLOAD = re.compile(r"^/(?P<intent>[^{@]+)(?P<entities>\{.*\})?$")
 
@@ -84,7 +97,7 @@ def parse_payload(payload: str) -> tuple[str, dict[str, Any]]:
 
 def run_action(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], list[Any]]:
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    events = asyncio.run(action.run(dispatcher, tracker, DOMAIN))
     return dispatcher.messages, events
 
 
@@ -151,7 +164,7 @@ def test_non_offerable_intents_are_never_suggested(intent: str) -> None:
     assert [key for key, _ in ranked_suggestions(data)] == ["wat_is_kvo"]
 
 
-@pytest.mark.parametrize("intent", sorted(OFFERABLE_INTENT_TITLES))
+@pytest.mark.parametrize("intent", sorted(OFFERABLE_INTENTS))
 def test_offerable_intents_are_suggested(intent: str) -> None:
     data = parse_data("iets", [(intent, 0.7), ("faq", 0.3)], [("privacy", 0.5)])
     assert ranked_suggestions(data)[0] == (intent, pytest.approx(0.7))
@@ -178,7 +191,7 @@ def test_without_ranking_nothing_is_suggested() -> None:
 
 
 def test_at_most_three_suggestions_plus_something_else() -> None:
-    buttons = clarification_buttons(COSTS_QUESTION)
+    buttons = clarification_buttons(DOMAIN, COSTS_QUESTION)
     assert buttons == [
         {"title": "Kosten en subsidie", "payload": '/choose_faq{"faq_topic": "kosten_subsidie"}'},
         {"title": "Status van ons traject", "payload": "/check_status"},
@@ -189,7 +202,7 @@ def test_at_most_three_suggestions_plus_something_else() -> None:
 
 def test_payloads_parse_like_rasa_parses_them() -> None:
     intents, topics = [], []
-    for button in clarification_buttons(COSTS_QUESTION)[:-1]:
+    for button in clarification_buttons(DOMAIN, COSTS_QUESTION)[:-1]:
         intent, entities = parse_payload(button["payload"])
         intents.append(intent)
         topics.append(entities.get("faq_topic"))
@@ -197,7 +210,7 @@ def test_payloads_parse_like_rasa_parses_them() -> None:
     assert topics == ["kosten_subsidie", None, "doorlooptijd"]
 
 
-@pytest.mark.parametrize("topic", sorted(FAQ_TOPIC_TITLES))
+@pytest.mark.parametrize("topic", sorted(FAQ_TOPICS))
 def test_every_topic_payload_round_trips(topic: str) -> None:
     assert faq_payload(topic) == f'/choose_faq{{"faq_topic": "{topic}"}}'
     assert parse_payload(faq_payload(topic)) == ("choose_faq", {"faq_topic": topic})
@@ -213,7 +226,7 @@ def test_every_topic_payload_round_trips(topic: str) -> None:
     ],
 )
 def test_popular_topics_when_nothing_is_likely(data: dict[str, Any]) -> None:
-    buttons = clarification_buttons(data)
+    buttons = clarification_buttons(DOMAIN, data)
     assert [parse_payload(b["payload"]) for b in buttons[:-1]] == [
         ("choose_faq", {"faq_topic": DEFAULT_SUGGESTIONS[0]}),
         ("choose_faq", {"faq_topic": DEFAULT_SUGGESTIONS[1]}),
@@ -227,7 +240,7 @@ def test_popular_topics_when_nothing_is_likely(data: dict[str, Any]) -> None:
 
 def test_one_likely_topic_is_completed_with_a_popular_one() -> None:
     data = parse_data("korting verzekering?", [("faq", 0.9)], [("verzekering_korting", 0.9)])
-    assert [b["title"] for b in clarification_buttons(data)] == [
+    assert [b["title"] for b in clarification_buttons(DOMAIN, data)] == [
         "Korting op verzekeringen",
         "Wat is het KVO?",
         "Iets anders",
@@ -236,14 +249,41 @@ def test_one_likely_topic_is_completed_with_a_popular_one() -> None:
 
 def test_a_popular_topic_is_not_offered_twice() -> None:
     data = parse_data("wat is kvo", [("faq", 0.9)], [("wat_is_kvo", 0.95)])
-    keys = [parse_payload(b["payload"])[1].get("faq_topic") for b in clarification_buttons(data)]
+    keys = [
+        parse_payload(b["payload"])[1].get("faq_topic") for b in clarification_buttons(DOMAIN, data)
+    ]
     assert keys == ["wat_is_kvo", "stappen", None]
+
+
+@pytest.mark.parametrize("key", [*FAQ_TOPICS, *OFFERABLE_INTENTS])
+def test_every_offerable_topic_has_a_short_title_in_the_domain(key: str) -> None:
+    title = DOMAIN["responses"][title_response(key)][0]["text"]
+    assert 0 < len(title) <= 40, title
+
+
+def test_a_missing_title_costs_its_button_not_the_answer(caplog: pytest.LogCaptureFixture) -> None:
+    domain = {"responses": {**DOMAIN["responses"]}}
+    del domain["responses"][title_response("kosten_subsidie")]
+    titles = [b["title"] for b in clarification_buttons(domain, COSTS_QUESTION)]
+    assert titles == ["Status van ons traject", "Hoe lang duurt het?", "Iets anders"]
+    assert "utter_button_faq_kosten_subsidie is missing" in caplog.text
+    assert titled_button(domain, "utter_button_faq_kosten_subsidie", "/x") == []
+
+
+def test_an_edited_title_reaches_the_button() -> None:
+    domain = {
+        "responses": {**DOMAIN["responses"], "utter_button_something_else": [{"text": "Anders"}]}
+    }
+    assert clarification_buttons(domain, {})[-1] == {
+        "title": "Anders",
+        "payload": "/something_else",
+    }
 
 
 # --- ActionAnswerChosenFaq ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("topic", sorted(FAQ_TOPIC_TITLES))
+@pytest.mark.parametrize("topic", sorted(FAQ_TOPICS))
 def test_a_known_topic_is_answered_with_its_response(
     topic: str, tracker_for: Callable[..., Tracker]
 ) -> None:
@@ -286,7 +326,7 @@ def test_an_unknown_or_missing_topic_offers_buttons(
     assert message["buttons"][-1] == SOMETHING_ELSE
     assert len(message["buttons"]) == 3
     for button in message["buttons"][:-1]:
-        assert parse_payload(button["payload"])[1]["faq_topic"] in FAQ_TOPIC_TITLES
+        assert parse_payload(button["payload"])[1]["faq_topic"] in FAQ_TOPICS
 
 
 def test_every_topic_has_a_response_and_every_response_a_topic(
@@ -295,8 +335,8 @@ def test_every_topic_has_a_response_and_every_response_a_topic(
     response_topics = {
         name.removeprefix("utter_faq/") for name in faq_responses if name.startswith("utter_faq/")
     }
-    assert response_topics == set(FAQ_TOPIC_TITLES)
-    for topic in FAQ_TOPIC_TITLES:
+    assert response_topics == set(FAQ_TOPICS)
+    for topic in FAQ_TOPICS:
         variations = faq_responses[f"utter_faq/{topic}"]
         assert variations, topic
         assert all(str(v.get("text", "")).strip() for v in variations), topic
@@ -310,7 +350,7 @@ def test_every_topic_has_training_examples() -> None:
         for item in nlu
         if str(item.get("intent", "")).startswith("faq/")
     }
-    assert trained == set(FAQ_TOPIC_TITLES)
+    assert trained == set(FAQ_TOPICS)
 
 
 def _choose_faq_payloads(responses: dict[str, Any]) -> list[str]:
@@ -335,7 +375,7 @@ def test_topic_buttons_in_the_responses_point_to_known_topics(
         payload = template.replace("{{", "{").replace("}}", "}")
         intent, entities = parse_payload(payload)
         assert intent == "choose_faq"
-        assert entities["faq_topic"] in FAQ_TOPIC_TITLES, payload
+        assert entities["faq_topic"] in FAQ_TOPICS, payload
 
 
 # --- ActionClarify ------------------------------------------------------------------------------
@@ -347,13 +387,13 @@ def test_clarify_an_empty_message(text: str | None, tracker_for: Callable[..., T
     assert events == []
     assert len(messages) == 1
     assert messages[0]["response"] == "utter_clarify_empty"
-    assert messages[0]["buttons"] == clarification_buttons({})
+    assert messages[0]["buttons"] == clarification_buttons(DOMAIN, {})
 
 
 def test_core_fallback_clarifies_and_ends_the_turn(tracker_for: Callable[..., Tracker]) -> None:
     tracker = tracker_with_parse(COSTS_QUESTION, tracker_for)
     messages, events = run_action(ActionCoreFallback(), tracker)
-    assert messages[0]["buttons"] == clarification_buttons(COSTS_QUESTION)
+    assert messages[0]["buttons"] == clarification_buttons(DOMAIN, COSTS_QUESTION)
     # Reverting the message stops Rasa from predicting the fallback again for the same message.
     assert [event["event"] for event in events] == ["rewind"]
 
@@ -363,7 +403,7 @@ def test_clarify_offers_the_likeliest_topics(tracker_for: Callable[..., Tracker]
     messages, _ = run_action(ActionClarify(), tracker)
     assert len(messages) == 1
     assert messages[0]["response"] == "utter_clarify"
-    assert messages[0]["buttons"] == clarification_buttons(COSTS_QUESTION)
+    assert messages[0]["buttons"] == clarification_buttons(DOMAIN, COSTS_QUESTION)
     assert messages[0]["buttons"][0]["title"] == "Kosten en subsidie"
 
 
@@ -502,7 +542,7 @@ def test_an_unclear_message_after_an_answer_is_clarified(
 def test_follow_ups_go_one_level_further_each_time(
     tracker_for: Callable[..., Tracker], faq_responses: dict[str, Any]
 ) -> None:
-    domain = {"responses": faq_responses}  # the engine sends the merged domain
+    domain = DOMAIN  # the engine sends the merged domain
     answer = [("user", "wat kost het"), ("action", "utter_faq"), ("bot", "utter_faq/stappen")]
     first = tracker_for("meer graag", "explain_more")
     first.events = _events(*answer, ("user", "meer graag"))
@@ -512,7 +552,7 @@ def test_follow_ups_go_one_level_further_each_time(
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert payloads[-1] == "/human_handoff"
     assert all("{{" not in p for p in payloads)
-    assert parse_payload(payloads[0])[1]["faq_topic"] in FAQ_TOPIC_TITLES
+    assert parse_payload(payloads[0])[1]["faq_topic"] in FAQ_TOPICS
 
     second = tracker_for("nog meer", "explain_more")
     second.events = _events(

@@ -236,3 +236,32 @@ def test_rasa_sends_the_domain_with_every_action_call() -> None:
                 "action_endpoint"
             ) or {}
             assert not endpoint.get("enable_selective_domain"), relative
+
+
+def literal_button_titles(path: Path) -> list[str]:
+    """Titles written into the code: ``{"title": "Andere week", ...}``."""
+    titles = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if (
+                    isinstance(key, ast.Constant)
+                    and key.value == "title"
+                    and isinstance(value, ast.Constant)
+                    and isinstance(value.value, str)
+                ):
+                    titles.append(value.value)
+    return titles
+
+
+def test_no_button_title_is_written_in_an_action() -> None:
+    modules = sorted((REPO_ROOT / "actions").glob("*.py"))
+    assert len(modules) > 10
+    found = {path.name: literal_button_titles(path) for path in modules}
+    assert {name: titles for name, titles in found.items() if titles} == {}
+
+
+def test_the_title_check_finds_a_title_in_code(tmp_path: Path) -> None:
+    old = tmp_path / "old.py"
+    old.write_text('BUTTON = {"title": "Bel mij liever", "payload": "/request_callback"}\n')
+    assert literal_button_titles(old) == ["Bel mij liever"]

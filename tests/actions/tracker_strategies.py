@@ -14,7 +14,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from actions.faq_topics import FAQ_TOPIC_TITLES
+from actions.faq_topics import FAQ_TOPICS
 
 VALID_CLIENT_KEY = "0123456789abcdef0123456789abcdef"
 _INTERESTING_TEXT = [
@@ -100,7 +100,7 @@ def trackers(
         },
     )
     faq_key = st.one_of(
-        st.sampled_from([f"faq/{topic}" for topic in FAQ_TOPIC_TITLES]), st.text(max_size=20)
+        st.sampled_from([f"faq/{topic}" for topic in FAQ_TOPICS]), st.text(max_size=20)
     )
     selection = st.fixed_dictionaries(
         {}, optional={"intent_response_key": _or_anything(faq_key), "confidence": probability}
