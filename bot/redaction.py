@@ -122,17 +122,25 @@ def redact_contact_details(text: str) -> str:
 # Keys whose values name things of the domain (event kinds, actions, slots, intents, entities,
 # policies): they are never visitor text, and the engine must find them back unchanged.
 _NAME_KEYS = frozenset({"event", "name", "policy", "entity", "action_name", "intent_name"})
+# Keys of a message's parse data that hold only what the model made of it (intent names with
+# confidences; the response selector's ranking and the domain's answer texts): no visitor text,
+# and about half of all the strings in a turn's events.
+_MODEL_OUTPUT_KEYS = frozenset({"intent_ranking", "response_selector"})
+# A code has at least eight characters.
+_SHORTEST_CODE = 8
 
 
 def _scrub(value: Any) -> Any:
     """Codes removed from every string inside a JSON-like value, names of the domain left alone."""
     if isinstance(value, str):
-        return redact_codes(value)
+        return redact_codes(value) if len(value) >= _SHORTEST_CODE else value
     if isinstance(value, list):
         return [_scrub(item) for item in value]
     if isinstance(value, dict):
         return {
-            key: item if key in _NAME_KEYS and isinstance(item, str) else _scrub(item)
+            key: item
+            if key in _MODEL_OUTPUT_KEYS or (key in _NAME_KEYS and isinstance(item, str))
+            else _scrub(item)
             for key, item in value.items()
         }
     return value

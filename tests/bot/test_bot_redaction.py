@@ -152,6 +152,34 @@ def test_codes_are_removed_from_every_event_field() -> None:
     assert "VRYXFWPK" not in dumped
 
 
+def test_what_the_model_made_of_a_message_is_kept_as_it_is() -> None:
+    # The intent ranking and the response selector hold names, confidences and the domain's own
+    # answer texts: no visitor text, so they are passed on untouched (and not walked through).
+    ranking = [{"name": "faq", "confidence": 0.9}, {"name": "check_status", "confidence": 0.1}]
+    selector = {
+        "faq": {
+            "response": {"responses": [{"text": "Een traject duurt ongeveer een jaar."}]},
+            "ranking": [{"id": 1, "confidence": 0.8, "intent_response_key": "faq/doorlooptijd"}],
+        }
+    }
+    text = f"hoe lang duurt het? code {DEMO_CODE}"
+    event = {
+        "event": "user",
+        "text": text,
+        "parse_data": {
+            "text": text,
+            "intent": ranking[0],
+            "intent_ranking": ranking,
+            "response_selector": selector,
+            "entities": [{"entity": "code", "value": DEMO_CODE}],
+        },
+    }
+    (redacted,) = redact_events([event], SENSITIVE)
+    assert redacted["parse_data"]["intent_ranking"] is ranking
+    assert redacted["parse_data"]["response_selector"] is selector
+    assert DEMO_CODE not in json.dumps(redacted)
+
+
 def test_odd_requested_slot_values_do_not_break_redaction() -> None:
     events = [
         {"event": "slot", "name": "requested_slot", "value": {"x": 1}},
