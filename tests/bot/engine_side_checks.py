@@ -8,6 +8,7 @@ uses the real Rasa classes, nothing mocked.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import io
 import json
@@ -24,12 +25,14 @@ sys.path.insert(0, str(REPO))
 
 CHECKS = {}
 ENGINE_MODULES = (
+    "bot.action_results",
     "bot.channels",
     "bot.engine",
     "bot.engine_settings",
     "bot.faq_gate",
     "bot.nlg",
     "bot.redaction",
+    "bot.rule_index",
     "bot.session_ids",
     "bot.tracker_store",
     "bot.turns",
@@ -363,6 +366,132 @@ def long_messages_yield_to_running_turns():
     began, reply = asyncio.run(scenario(2.5))
     assert LONG_MESSAGE_WAIT_SECONDS <= began < LONG_MESSAGE_WAIT_SECONDS + 0.5, began
     assert reply[0]["text"] == "ok", reply
+
+
+@check
+def action_results_are_checked_as_rasa_checks_them():
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot import action_results
+
+    action = RemoteAction("action_check_status", EndpointConfig("http://127.0.0.1:1"))
+    valid = {
+        "events": [
+            {"event": "slot", "name": "requested_slot", "value": "reference", "timestamp": None},
+            {"event": "active_loop", "name": "status_form", "timestamp": None},
+        ],
+        "responses": [{"response": "utter_ask_reference", "buttons": []}],
+    }
+    invalid = [
+        {"events": [{"event": "slot", "name": 3}], "responses": []},
+        {"events": "not a list"},
+        {"events": [], "responses": ["not an object"]},
+        {"events": [{"event": "no_such_event"}]},
+    ]
+
+    def outcomes():
+        results = [action._validate_action_result(valid)]
+        for result in invalid:
+            try:
+                action._validate_action_result(result)
+            except ValidationError as error:
+                results.append(str(error.message))
+            else:
+                results.append("accepted")
+        return results
+
+    stock = outcomes()
+    assert stock[0] is True and "accepted" not in stock, stock
+    original = RemoteAction._validate_action_result
+    assert action_results.install()
+    assert action_results.install()  # twice is harmless
+    assert getattr(RemoteAction._validate_action_result, "compiled_schema", False)
+    assert outcomes() == stock
+    RemoteAction._validate_action_result = original
+
+
+def _random_rule_states(rng, should_not_be_set):
+    """A sequence of dialogue states as Rasa's rules and trackers hold them."""
+    actions = ["action_listen", "utter_greet", "status_form", "action_handoff", should_not_be_set]
+    states = []
+    for position in range(rng.randint(1, 4)):
+        state = {}
+        if position > 0 or rng.random() < 0.7:
+            state["prev_action"] = {"action_name": rng.choice(actions)}
+        if rng.random() < 0.6:
+            state["user"] = {"intent": rng.choice(["greet", "faq", "check_status", "deny"])}
+        if rng.random() < 0.4:
+            state["active_loop"] = {"name": rng.choice(["status_form", should_not_be_set])}
+        if rng.random() < 0.3:
+            state["slots"] = {"access_code": rng.choice([[1.0], should_not_be_set])}
+        states.append(state)
+    return states
+
+
+def _trained_rule_lookups():
+    import tarfile
+
+    model = REPO / "models" / "pvo-assistent.tar.gz"
+    if not model.exists():
+        return []
+    with tarfile.open(model) as archive:
+        for member in archive.getmembers():
+            if member.name.endswith("rule_policy.json"):
+                lookup = json.load(archive.extractfile(member))["lookup"]
+                return [lookup["rules"], lookup["rules_for_loop_unhappy_path"]]
+    return []
+
+
+@check
+def rule_index_finds_exactly_the_rules_rasa_finds():
+    import random
+
+    from rasa.core.policies import rule_policy
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    from bot import rule_index
+
+    rng = random.Random(7)
+    unset = rule_policy.SHOULD_NOT_BE_SET
+    synthetic = {json.dumps(_random_rule_states(rng, unset)): "utter_x" for _ in range(300)}
+    lookups = [synthetic, *_trained_rule_lookups()]
+    conversations = [_random_rule_states(rng, unset) for _ in range(1500)]
+    for lookup in lookups[1:]:
+        # The trained rules' own states, and two rules run into each other.
+        rules = [json.loads(key) for key in lookup]
+        conversations += rules
+        conversations += [
+            rng.choice(rules)[: rng.randint(1, 3)] + rng.choice(rules) for _ in range(1000)
+        ]
+    original = RulePolicy._get_possible_keys
+    assert rule_index.install()
+    assert rule_index.install()  # twice is harmless
+    indexed = RulePolicy._get_possible_keys
+    assert getattr(indexed, "indexed", False)
+    policy = RulePolicy.__new__(RulePolicy)  # the rule check needs no trained state
+    found = 0
+    for lookup in lookups:
+        for states in conversations:
+            expected = original(policy, lookup, states)
+            assert indexed(policy, lookup, states) == expected, states
+            found += bool(expected)
+    assert found > 500, found  # the comparison covers rules that apply, not only misses
+    RulePolicy._get_possible_keys = original
+
+
+@check
+def the_engine_uses_the_faster_checks():
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    from bot import engine
+
+    with contextlib.suppress(engine.StartupRefused):
+        engine.build_app(Path(tempfile.gettempdir()) / "no-such-model.tar.gz", Path(), Path())
+    assert getattr(RemoteAction._validate_action_result, "compiled_schema", False)
+    assert getattr(RulePolicy._get_possible_keys, "indexed", False)
 
 
 def main() -> int:
