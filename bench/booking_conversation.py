@@ -10,6 +10,10 @@ Usage (start the assistant first with `make run`):
     .venv/bin/python bench/booking_conversation.py
     .venv/bin/python bench/booking_conversation.py --url http://127.0.0.1:5005 --runs 3
 
+All runs come from one address, so the daily booking limit per client applies (3 unless
+PVO_BOOKINGS_PER_CLIENT_PER_DAY says otherwise): for more runs in a day, start the assistant with
+e.g. `PVO_BOOKINGS_PER_CLIENT_PER_DAY=100 make run`.
+
 Only loopback targets are accepted. Exit 0 with a report (also when the goal is missed), 1 when
 the conversation did not end in a booking, 2 when the assistant is not reachable.
 """
@@ -87,7 +91,7 @@ def run_once(client: httpx.Client, url: str, run: int) -> Result:
     elapsed = time.perf_counter() - started
     text = "\n".join(m.get("text") or "" for m in last)
     if "geboekt" not in text:
-        raise NotBooked("the last answer does not say 'geboekt'")
+        raise NotBooked(f"the last answer does not say 'geboekt' but: {text[:120]!r}")
     found = REFERENCE_RE.search(text)
     return Result(sent, elapsed, slowest * 1000, found.group(0) if found else None)
 
