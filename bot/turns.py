@@ -7,7 +7,8 @@ Shared by the REST and socket.io channels (bot/channels.py):
   route. A late turn finishes in the background; its output is dropped, not sent afterwards;
 - bounded input: a message longer than PVO_MAX_MESSAGE_CHARS gets `utter_message_too_long`
   and never reaches the NLU;
-- a per-client rate limit answered with `utter_rate_limited`;
+- a per-client rate limit answered with `utter_rate_limited`; refused messages are logged at most
+  once a minute per reason, with a count, so a flood cannot fill the log;
 - long messages yield to the others: one over LONG_MESSAGE_CHARS waits, at most
   LONG_MESSAGE_WAIT_SECONDS (counted in its reply deadline), until no other turn is running. The
   engine runs turns on one core, so without this a few senders of maximum-size messages slow down
@@ -50,6 +51,9 @@ _MAX_BUCKETS = 50_000
 LONG_MESSAGE_CHARS = 300
 LONG_MESSAGE_WAIT_SECONDS = 1.0
 _QUIET_POLL_SECONDS = 0.02
+REFUSAL_LOG_INTERVAL_SECONDS = 60.0
+RATE_LIMIT_REASON = "client over the rate limit"
+LENGTH_REASON = "over the length limit"
 
 
 class RunningTurns:
@@ -105,6 +109,32 @@ class RateLimiter:
         return allowed
 
 
+class RefusalLog:
+    """Log lines for refused messages: at most one per reason every `interval` seconds.
+
+    One client flooding the engine past its rate limit (or with over-long messages) would
+    otherwise write a line per message; the next line says how many were not logged.
+    """
+
+    def __init__(self, interval: float = REFUSAL_LOG_INTERVAL_SECONDS) -> None:
+        self.interval = interval
+        self._logged_at: dict[str, float] = {}
+        self._unlogged: dict[str, int] = {}
+
+    def refused(self, reason: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        last = self._logged_at.get(reason)
+        if last is not None and now - last < self.interval:
+            self._unlogged[reason] = self._unlogged.get(reason, 0) + 1
+            return
+        self._logged_at[reason] = now
+        unlogged = self._unlogged.pop(reason, 0)
+        if unlogged:
+            logger.info("Message refused: %s (and %d more not logged)", reason, unlogged)
+        else:
+            logger.info("Message refused: %s", reason)
+
+
 class TopicCollector(CollectingOutputChannel):
     """Collects the bot's messages and marks FAQ answers with their topic ("faq/<topic>")."""
 
@@ -124,6 +154,7 @@ class TurnRunner:
         self.settings = settings
         self.channel_name = channel_name
         self.limiter = RateLimiter(*settings.rate_limit)
+        self.refusals = RefusalLog()
         self.app: Any = None
 
     @property
@@ -162,10 +193,10 @@ class TurnRunner:
         """The bot's reply to one message: never empty, within the reply deadline."""
         key = client_key(self.settings.session_secret, address)
         if not self.limiter.allow(key):
-            logger.info("Message refused: client over the rate limit")
+            self.refusals.refused(RATE_LIMIT_REASON)
             return await self.response(RATE_LIMITED, sender_id)
         if len(text) > self.settings.max_message_chars:
-            logger.info("Message refused: %d characters, over the limit", len(text))
+            self.refusals.refused(LENGTH_REASON)
             return await self.response(TOO_LONG, sender_id)
 
         waited = 0.0

@@ -494,6 +494,34 @@ def the_engine_uses_the_faster_checks():
     assert getattr(RulePolicy._get_possible_keys, "indexed", False)
 
 
+@check
+def refused_messages_are_logged_once_a_minute_per_reason():
+    from bot.turns import LENGTH_REASON, RATE_LIMIT_REASON, RefusalLog
+
+    lines = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+
+    handler = Collect()
+    turns_logger = logging.getLogger("bot.turns")
+    turns_logger.addHandler(handler)
+    turns_logger.setLevel(logging.INFO)
+    try:
+        log = RefusalLog(interval=60.0)
+        for second in range(1000):  # a flood: a thousand refusals in 17 minutes
+            log.refused(RATE_LIMIT_REASON, now=second)
+        log.refused(LENGTH_REASON, now=5)
+    finally:
+        turns_logger.removeHandler(handler)
+    rate_lines = [line for line in lines if RATE_LIMIT_REASON in line]
+    assert len(rate_lines) == 17, rate_lines  # seconds 0, 60, ..., 960
+    assert rate_lines[0] == f"Message refused: {RATE_LIMIT_REASON}", rate_lines
+    assert rate_lines[1].endswith("(and 59 more not logged)"), rate_lines
+    assert lines.count(f"Message refused: {LENGTH_REASON}") == 1, lines
+
+
 def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     failed = 0
