@@ -20,18 +20,17 @@ CALLBACK = ("utter_button_request_callback", "/request_callback")
 OTHER_WEEK = ("utter_button_other_week", "/other_week")
 
 
-def button(domain: Any, title_response: str, payload: str) -> list[dict[str, str]]:
-    """The button as a one-item list; empty (and a warning) when its title is missing.
+def buttons(domain: Any, *wanted: tuple[str, str]) -> list[dict[str, str]]:
+    """Buttons from (title response, payload) pairs, such as ``SOMETHING_ELSE``.
 
-    A list, so that callers can splice it in: a missing title costs one button, never the answer.
+    A button whose title is missing from the domain is left out, with a warning naming the
+    response: a missing title costs one button, never the answer.
     """
-    title = response_text(domain, title_response)
-    if title is None:
-        logger.warning("response %s is missing from the domain", title_response)
-        return []
-    return [{"title": title, "payload": payload}]
-
-
-def buttons(domain: Any, *fixed: tuple[str, str]) -> list[dict[str, str]]:
-    """Buttons from (title response, payload) pairs, such as ``SOMETHING_ELSE``."""
-    return [made for name, payload in fixed for made in button(domain, name, payload)]
+    made = []
+    for title_response, payload in wanted:
+        title = response_text(domain, title_response)
+        if title is None:
+            logger.warning("response %s is missing from the domain", title_response)
+        else:
+            made.append({"title": title, "payload": payload})
+    return made

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.buttons import HANDOFF, SOMETHING_ELSE, button, buttons
+from actions.buttons import HANDOFF, SOMETHING_ELSE, buttons
 from actions.contact import contact_route
 from actions.faq_topics import FAQ_TOPICS, OFFERABLE_INTENTS, payload, title_response
 from actions.tracker_input import (
@@ -82,8 +82,7 @@ def clarification_buttons(domain: Any, parse_data: dict[str, Any]) -> list[dict[
             break
         if default not in keys:
             keys.append(default)
-    offered = [made for key in keys for made in button(domain, title_response(key), payload(key))]
-    return [*offered, *buttons(domain, SOMETHING_ELSE)]
+    return buttons(domain, *((title_response(key), payload(key)) for key in keys), SOMETHING_ELSE)
 
 
 class ActionAnswerChosenFaq(Action):

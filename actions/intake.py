@@ -14,7 +14,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.buttons import CALLBACK, OTHER_WEEK, button, buttons
+from actions.buttons import CALLBACK, OTHER_WEEK, buttons
 from actions.contact import contact_route
 from actions.intake_form import (
     CONTACT_SLOT,
@@ -352,15 +352,16 @@ class ActionIntakeChange(Action):
         if field is None:
             dispatcher.utter_message(
                 response="utter_intake_change_which",
-                buttons=[
-                    made
-                    for name in CHANGEABLE_FIELDS
-                    for made in button(
-                        domain,
-                        f"utter_button_change_{name}",
-                        f'/change_field{{"intake_field": "{name}"}}',
-                    )
-                ],
+                buttons=buttons(
+                    domain,
+                    *(
+                        (
+                            f"utter_button_change_{name}",
+                            f'/change_field{{"intake_field": "{name}"}}',
+                        )
+                        for name in CHANGEABLE_FIELDS
+                    ),
+                ),
             )
             return []
         cleared: dict[str, str | None] = (

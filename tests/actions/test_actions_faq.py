@@ -13,7 +13,7 @@ import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.buttons import button as titled_button
+from actions.buttons import buttons as titled_buttons
 from actions.faq import (
     DEFAULT_SUGGESTIONS,
     ActionAnswerChosenFaq,
@@ -267,7 +267,7 @@ def test_a_missing_title_costs_its_button_not_the_answer(caplog: pytest.LogCaptu
     titles = [b["title"] for b in clarification_buttons(domain, COSTS_QUESTION)]
     assert titles == ["Status van ons traject", "Hoe lang duurt het?", "Iets anders"]
     assert "utter_button_faq_kosten_subsidie is missing" in caplog.text
-    assert titled_button(domain, "utter_button_faq_kosten_subsidie", "/x") == []
+    assert titled_buttons(domain, ("utter_button_faq_kosten_subsidie", "/x")) == []
 
 
 def test_an_edited_title_reaches_the_button() -> None:
