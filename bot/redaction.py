@@ -130,8 +130,9 @@ _MODEL_OUTPUT_KEYS = frozenset({"intent_ranking", "response_selector"})
 _SHORTEST_CODE = 8
 
 
-def _scrub(value: Any) -> Any:
-    """Codes removed from every string inside a JSON-like value, names of the domain left alone."""
+def _scrub(value: Any, kept: frozenset[str] = frozenset()) -> Any:
+    """Codes removed from every string inside a JSON-like value, names of the domain left alone;
+    the values of `kept` keys at the top level of `value` are left alone too."""
     if isinstance(value, str):
         return redact_codes(value) if len(value) >= _SHORTEST_CODE else value
     if isinstance(value, list):
@@ -139,11 +140,21 @@ def _scrub(value: Any) -> Any:
     if isinstance(value, dict):
         return {
             key: item
-            if key in _MODEL_OUTPUT_KEYS or (key in _NAME_KEYS and isinstance(item, str))
+            if key in kept or (key in _NAME_KEYS and isinstance(item, str))
             else _scrub(item)
             for key, item in value.items()
         }
     return value
+
+
+def _scrub_event(event: dict[str, Any]) -> dict[str, Any]:
+    """`_scrub` of a serialised event, but the model's output in a user message's parse data is
+    kept as it is (only there: elsewhere the client may choose key names, in metadata say)."""
+    parse_data = event.get("parse_data")
+    if event.get("event") != "user" or not isinstance(parse_data, dict):
+        return _scrub(event)
+    rest = _scrub({key: value for key, value in event.items() if key != "parse_data"})
+    return {**rest, "parse_data": _scrub(parse_data, _MODEL_OUTPUT_KEYS)}
 
 
 def _rewritten(item: dict[str, Any], key: str, rewrite: Any) -> dict[str, Any]:
@@ -220,5 +231,5 @@ def redact_events(
                 requested = event.get("value")
             elif name in sensitive_slots and event.get("value") is not None:
                 event = {**event, "value": MARKER}
-        redacted.append(_scrub(event))
+        redacted.append(_scrub_event(event))
     return redacted

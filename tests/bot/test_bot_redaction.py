@@ -180,6 +180,18 @@ def test_what_the_model_made_of_a_message_is_kept_as_it_is() -> None:
     assert DEMO_CODE not in json.dumps(redacted)
 
 
+def test_only_the_parse_data_of_a_message_is_taken_for_model_output() -> None:
+    # A client chooses its message's metadata, key names included.
+    event = {
+        "event": "user",
+        "text": "hallo",
+        "metadata": {"response_selector": DEMO_CODE, "intent_ranking": [DEMO_CODE]},
+        "parse_data": {"text": "hallo", "entities": [{"value": {"intent_ranking": DEMO_CODE}}]},
+    }
+    bot = {"event": "bot", "text": "x", "data": {"response_selector": {"x": DEMO_CODE}}}
+    assert DEMO_CODE not in json.dumps(redact_events([event, bot], SENSITIVE))
+
+
 def test_odd_requested_slot_values_do_not_break_redaction() -> None:
     events = [
         {"event": "slot", "name": "requested_slot", "value": {"x": 1}},
