@@ -14,8 +14,9 @@ reports the resident memory of the Rasa server process and compares everything w
       of the same load without them (an extra phase: --heavy-clients clients alternate messages of
       1,000 characters, the channel's limit, and bodies just under the engine's 64 KB limit)
 
-Our channels answer some messages themselves (rate limit, reply deadline, message too long) and
-mark those answers with `notice`; the benchmark counts them as errors. All its conversations come
+Our channels answer some messages themselves (rate limit, reply deadline, message too long, the
+long-message lane full) and mark those answers with `notice`; the benchmark counts them as errors
+in the normal conversations and lists them per kind for the maximum-size clients. All its conversations come
 from one address, so start the assistant with a high rate limit for benchmarking:
 `PVO_RATE_LIMIT=100000/minute make run`.
 

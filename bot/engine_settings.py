@@ -49,11 +49,11 @@ def _float(name: str, default: float, low: float, high: float) -> float:
     return value
 
 
-def parse_rate(text: str) -> tuple[int, float]:
+def parse_rate(text: str, name: str = "PVO_RATE_LIMIT") -> tuple[int, float]:
     """ "20/minute" -> (20, 60.0): at most 20 messages per 60 seconds."""
     match = _RATE.match(text or "")
     if not match or int(match[1]) < 1:
-        raise SettingError(f"PVO_RATE_LIMIT must look like '20/minute', got {text!r}")
+        raise SettingError(f"{name} must look like '20/minute', got {text!r}")
     return int(match[1]), _PERIOD_SECONDS[match[2]]
 
 
@@ -69,6 +69,7 @@ class EngineSettings:
     max_message_chars: int
     max_body_bytes: int
     rate_limit: tuple[int, float]
+    long_message_rate: tuple[int, float]
     reply_deadline_seconds: float
     session_secret: str
     enable_api: bool
@@ -93,6 +94,9 @@ class EngineSettings:
             max_message_chars=_int("PVO_MAX_MESSAGE_CHARS", 1000, 1, 100_000),
             max_body_bytes=_int("PVO_MAX_BODY_BYTES", 64 * 1024, 1024, 10 * 1024 * 1024),
             rate_limit=parse_rate(os.environ.get("PVO_RATE_LIMIT", "20/minute")),
+            long_message_rate=parse_rate(
+                os.environ.get("PVO_LONG_MESSAGE_RATE", "30/minute"), "PVO_LONG_MESSAGE_RATE"
+            ),
             reply_deadline_seconds=_float("PVO_REPLY_DEADLINE_SECONDS", 3.0, 0.1, 60.0),
             session_secret=os.environ.get("PVO_SESSION_SECRET", "").strip(),
             enable_api=_flag("RASA_ENABLE_API"),

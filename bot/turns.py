@@ -9,10 +9,12 @@ Shared by the REST and socket.io channels (bot/channels.py):
   and never reaches the NLU;
 - a per-client rate limit answered with `utter_rate_limited`; refused messages are logged at most
   once a minute per reason, with a count, so a flood cannot fill the log;
-- long messages yield to the others: one over LONG_MESSAGE_CHARS waits, at most
-  LONG_MESSAGE_WAIT_SECONDS (counted in its reply deadline), until no other turn is running. The
-  engine runs turns on one core, so without this a few senders of maximum-size messages slow down
-  every other visitor;
+- long messages have a lane of their own: those over LONG_MESSAGE_CHARS start at the pace of
+  PVO_LONG_MESSAGE_RATE, engine-wide (in bursts of LONG_MESSAGE_BURST). One that would wait more
+  than LONG_MESSAGE_WAIT_SECONDS for its place gets `utter_long_message_busy` (please ask it
+  shorter). The engine runs turns on one core and a long message costs more than a short one, the
+  more so in a long conversation: without the lane, a few senders of maximum-size messages slow
+  down every other visitor. Short messages never wait;
 - `client_key` in the message metadata: a salted hash of the client address, never the address.
 
 Log lines name what happened, never the message, the sender id or the reply.
@@ -21,6 +23,7 @@ Log lines name what happened, never the message, the sender id or the reply.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import logging
@@ -41,6 +44,7 @@ SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-\[\]]{1,128}$")
 TOO_LONG = "utter_message_too_long"
 RATE_LIMITED = "utter_rate_limited"
 UNAVAILABLE = "utter_service_unavailable"
+LONG_MESSAGE_BUSY = "utter_long_message_busy"
 # Last resort when even the domain response cannot be rendered (e.g. no model loaded yet).
 FALLBACK_TEXT = (
     "Het spijt me, door een storing kan ik u nu niet helpen. Probeert u het later nog eens, of"
@@ -49,34 +53,41 @@ FALLBACK_TEXT = (
 _MAX_BUCKETS = 50_000
 # Ordinary questions are far shorter; the channel's limit (PVO_MAX_MESSAGE_CHARS) is 1,000.
 LONG_MESSAGE_CHARS = 300
+LONG_MESSAGE_BURST = 3
 LONG_MESSAGE_WAIT_SECONDS = 1.0
-_QUIET_POLL_SECONDS = 0.02
 REFUSAL_LOG_INTERVAL_SECONDS = 60.0
 RATE_LIMIT_REASON = "client over the rate limit"
 LENGTH_REASON = "over the length limit"
+LONG_MESSAGE_REASON = "long message while the long-message lane is full"
 
 
-class RunningTurns:
-    """How many turns the engine is running now, over all channels."""
+class Pacer:
+    """Start times for at most `count` messages per `period` seconds, `burst` of them at once.
 
-    count = 0
+    The generic cell rate algorithm: each admitted message books the next free start time, so
+    waiting messages start in arrival order without a lock and without polling.
+    """
 
-    @classmethod
-    def started(cls, task: asyncio.Future) -> None:
-        cls.count += 1
-        task.add_done_callback(cls._finished)
+    def __init__(self, count: int, period: float, burst: int) -> None:
+        self.interval = period / count
+        self.tolerance = (max(1, burst) - 1) * self.interval
+        self._next_due = float("-inf")
 
-    @classmethod
-    def _finished(cls, _: asyncio.Future) -> None:
-        cls.count -= 1
+    def book(self, at_most: float, now: float | None = None) -> float | None:
+        """Seconds until this message may start, or None (nothing booked) if over `at_most`."""
+        now = time.monotonic() if now is None else now
+        due = max(self._next_due, now)
+        wait = max(0.0, due - self.tolerance - now)
+        if wait > at_most:
+            return None
+        self._next_due = due + self.interval
+        return wait
 
-    @classmethod
-    async def wait_for_quiet(cls, at_most: float) -> float:
-        """Wait until no turn runs, or `at_most` seconds; returns the seconds waited."""
-        started = time.monotonic()
-        while cls.count > 0 and time.monotonic() - started < at_most:
-            await asyncio.sleep(_QUIET_POLL_SECONDS)
-        return time.monotonic() - started
+
+@functools.cache
+def long_message_lane(count: int, period: float) -> Pacer:
+    """The engine-wide pacer for long messages (one for the REST and socket.io channels)."""
+    return Pacer(count, period, LONG_MESSAGE_BURST)
 
 
 def valid_sender(sender: object) -> bool:
@@ -155,6 +166,7 @@ class TurnRunner:
         self.channel_name = channel_name
         self.limiter = RateLimiter(*settings.rate_limit)
         self.refusals = RefusalLog()
+        self.long_messages = long_message_lane(*settings.long_message_rate)
         self.app: Any = None
 
     @property
@@ -201,7 +213,13 @@ class TurnRunner:
 
         waited = 0.0
         if len(text) > LONG_MESSAGE_CHARS:
-            waited = await RunningTurns.wait_for_quiet(LONG_MESSAGE_WAIT_SECONDS)
+            booked = self.long_messages.book(LONG_MESSAGE_WAIT_SECONDS)
+            if booked is None:
+                self.refusals.refused(LONG_MESSAGE_REASON)
+                return await self.response(LONG_MESSAGE_BUSY, sender_id)
+            if booked > 0:
+                await asyncio.sleep(booked)
+                waited = booked
 
         collector = TopicCollector()
         message = UserMessage(
@@ -212,7 +230,6 @@ class TurnRunner:
             metadata={**(metadata or {}), "client_key": key},
         )
         task = asyncio.ensure_future(on_new_message(message))
-        RunningTurns.started(task)
         deadline = max(0.1, self.settings.reply_deadline_seconds - waited)
         done, _ = await asyncio.wait({task}, timeout=deadline)
         if task not in done:

@@ -332,40 +332,61 @@ def sender_pattern_and_rate_limiter():
 
 
 @check
-def long_messages_yield_to_running_turns():
+def pacer_books_start_times_in_bursts_then_at_its_rate():
+    from bot.turns import Pacer
+
+    pacer = Pacer(60, 60.0, burst=3)  # one a second after a burst of three
+    assert [pacer.book(1.0, now=0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert pacer.book(1.0, now=0.0) == 1.0  # the fourth starts a second later
+    assert pacer.book(1.0, now=0.0) is None  # the fifth would wait two: refused, nothing booked
+    assert pacer.book(1.0, now=0.5) is None  # 1.5 s still
+    assert pacer.book(1.0, now=2.0) == 0.0  # the refused ones booked nothing
+    assert pacer.book(0.5, now=2.0) is None  # a shorter patience is respected
+    # After a quiet spell the burst is there again, and no more than the burst.
+    assert [pacer.book(1.0, now=60.0) for _ in range(4)] == [0.0, 0.0, 0.0, 1.0]
+
+
+@check
+def long_messages_take_turns_in_their_lane():
+    import dataclasses
+
     from bot.engine_settings import EngineSettings
-    from bot.turns import LONG_MESSAGE_WAIT_SECONDS, TurnRunner
+    from bot.turns import LONG_MESSAGE_BUSY, TurnRunner
 
     os.environ.setdefault("PVO_SESSION_SECRET", "x" * 32)
-    runner = TurnRunner(EngineSettings.from_env(), "rest")
-    started = {}
+    # A rate no other check uses, so this lane is this check's own: one per 0.5 s, bursts of 3.
+    settings = dataclasses.replace(EngineSettings.from_env(), long_message_rate=(120, 60.0))
+    runner = TurnRunner(settings, "rest")
+    started: dict[str, float] = {}
 
-    def handler(seconds):
-        async def on_new_message(message):
-            started[message.text[:5]] = asyncio.get_running_loop().time()
-            await asyncio.sleep(seconds)
-            await message.output_channel.send_text_message(message.sender_id, "ok")
+    async def on_new_message(message):
+        started[message.sender_id] = asyncio.get_running_loop().time()
+        await asyncio.sleep(0.3 if message.sender_id == "short" else 0.0)
+        await message.output_channel.send_text_message(message.sender_id, "ok")
 
-        return on_new_message
-
-    async def scenario(short_seconds):
+    async def scenario():
         loop = asyncio.get_running_loop()
         begin = loop.time()
-        short = asyncio.ensure_future(runner.run(handler(short_seconds), "kort", "s1", "a"))
+        short = asyncio.ensure_future(runner.run(on_new_message, "kort", "short", "a"))
         await asyncio.sleep(0.05)
         long_text = "lang " + "x" * 400
-        reply = await runner.run(handler(0.0), long_text, "s2", "b")
+        replies = await asyncio.gather(
+            *(runner.run(on_new_message, long_text, f"long{n}", "b") for n in range(6))
+        )
         await short
-        return started["lang "] - begin, reply
+        return {sender: at - begin for sender, at in started.items()}, replies
 
-    # A short turn of 0.4 s is running: the long message starts once it has finished.
-    began, reply = asyncio.run(scenario(0.4))
-    assert 0.4 <= began < LONG_MESSAGE_WAIT_SECONDS, began
-    assert reply[0]["text"] == "ok", reply
-    # The engine stays busy: the long message waits at most the bounded time, then runs.
-    began, reply = asyncio.run(scenario(2.5))
-    assert LONG_MESSAGE_WAIT_SECONDS <= began < LONG_MESSAGE_WAIT_SECONDS + 0.5, began
-    assert reply[0]["text"] == "ok", reply
+    began, replies = asyncio.run(scenario())
+    texts = [reply[0]["text"] for reply in replies]
+    notices = [reply[0].get("notice") for reply in replies]
+    # A running short turn does not hold long messages up: three start at once ...
+    assert texts[:3] == ["ok"] * 3 and all(began[f"long{n}"] < 0.2 for n in range(3)), began
+    # ... the next two in their booked places, half a second apart ...
+    assert texts[3:5] == ["ok"] * 2, replies
+    assert 0.5 <= began["long3"] < 0.7 and 1.0 <= began["long4"] < 1.2, began
+    # ... and the sixth, which would wait longer than a second, is asked to write shorter.
+    assert notices[5] == LONG_MESSAGE_BUSY and "long5" not in began, replies
+    assert began["short"] < 0.01
 
 
 @check

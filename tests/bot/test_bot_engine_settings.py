@@ -9,7 +9,13 @@ from bot.launcher import ensure_run_secrets
 
 
 def test_defaults_are_safe(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PVO_ENGINE_HOST", "PVO_ALLOWED_ORIGINS", "RASA_ENABLE_API", "PVO_RATE_LIMIT"):
+    for name in (
+        "PVO_ENGINE_HOST",
+        "PVO_ALLOWED_ORIGINS",
+        "RASA_ENABLE_API",
+        "PVO_RATE_LIMIT",
+        "PVO_LONG_MESSAGE_RATE",
+    ):
         monkeypatch.delenv(name, raising=False)
     settings = EngineSettings.from_env()
     assert settings.host == "127.0.0.1"
@@ -18,6 +24,7 @@ def test_defaults_are_safe(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.max_message_chars == 1000
     assert settings.max_body_bytes == 64 * 1024
     assert settings.rate_limit == (20, 60.0)
+    assert settings.long_message_rate == (30, 60.0)
     assert settings.reply_deadline_seconds == 3.0
 
 
@@ -42,6 +49,12 @@ def test_rate_parsing(text: str, expected: tuple[int, float]) -> None:
 def test_bad_rates_are_refused(text: str) -> None:
     with pytest.raises(SettingError, match="PVO_RATE_LIMIT"):
         parse_rate(text)
+
+
+def test_a_bad_long_message_rate_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PVO_LONG_MESSAGE_RATE", "many")
+    with pytest.raises(SettingError, match="PVO_LONG_MESSAGE_RATE"):
+        EngineSettings.from_env()
 
 
 def test_launcher_generates_only_missing_secrets() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -34,6 +36,38 @@ def test_a_message_of_exactly_the_limit_is_handled_normally(engine: Engine) -> N
     response = post(engine, {"sender": "test-limit", "message": text}, "10.9.0.2")
     assert response.status_code == 200
     assert response.json() and "notice" not in response.json()[0]
+
+
+def test_a_flood_of_long_messages_is_paced_and_short_questions_pass(engine: Engine) -> None:
+    story = (
+        "Wij zijn een winkelstraat met veertig ondernemers en we hebben de laatste tijd veel last"
+        " van inbraken en winkeldiefstal. Vorige maand is er twee keer ingebroken bij de bakker en"
+        " de juwelier heeft nu camera's opgehangen. De gemeente wil helpen, de politie ook, en de"
+        " ondernemersvereniging heeft er geld voor over. Hoe beginnen we met het keurmerk?"
+    )
+    assert 300 < len(story) <= 1000
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        flood = [
+            pool.submit(post, engine, {"sender": f"test-lane-{n}", "message": story}, f"10.9.1.{n}")
+            for n in range(8)
+        ]
+        question = {"sender": "test-lane-short", "message": "wat kost het keurmerk?"}
+        short = pool.submit(post, engine, question, "10.9.1.99")
+        replies = [future.result().json()[0] for future in flood]
+        short_reply = short.result().json()[0]
+    notices = [reply.get("notice") for reply in replies]
+    # A burst of three long messages is read (less what an earlier test's long message took); the
+    # rest would wait over a second and are asked to write shorter (engine default
+    # PVO_LONG_MESSAGE_RATE: one every 2 s after the burst).
+    assert 2 <= notices.count(None) <= 4, notices
+    assert notices.count("utter_long_message_busy") >= 4, notices
+    busy = next(r for r in replies if r.get("notice") == "utter_long_message_busy")
+    assert "korter" in busy["text"]
+    assert "notice" not in short_reply and short_reply.get("topic") == "faq/kosten_subsidie"
+    # Once the lane has room again, a long message is read as usual.
+    time.sleep(3)
+    again = post(engine, {"sender": "test-lane-later", "message": story}, "10.9.1.100")
+    assert "notice" not in again.json()[0], again.json()
 
 
 @pytest.mark.parametrize(
