@@ -16,8 +16,10 @@ redacted copy. `save` never raises: Rasa's fail-safe wrapper would otherwise sav
 in memory and stream it. The PostgreSQL store ends the process (sys.exit) on some driver errors;
 that is caught here too, so one odd request cannot stop the server.
 
-With the in-memory store (`make run`), the events of the most recently saved conversations are
-also kept as objects, so that fetching one rebuilds the tracker from them rather than decoding
+With the in-memory store (`make run`), only the `max_conversations` most recently saved
+conversations are kept (default 2,000: tens of megabytes), so a stream of new conversations cannot
+grow the engine's memory without end; the SQL stores keep everything until the retention purge.
+The events of the most recently saved conversations are also kept as objects, so that fetching one rebuilds the tracker from them rather than decoding
 its JSON and looking up every event's class again; the JSON stays the stored truth.
 
 Why the broker is ours and not the wrapped store's: to find the new events, Rasa's stores load
@@ -49,6 +51,7 @@ logger = logging.getLogger(__name__)
 _MAX_FLAGS = 10_000
 # How many in-memory conversations keep their events as objects (about 100 KB each).
 _MAX_KEPT_EVENTS = 500
+DEFAULT_MAX_CONVERSATIONS = 2_000
 
 
 def _remember(memory: OrderedDict[str, Any], key: str, value: Any, limit: int = _MAX_FLAGS) -> None:
@@ -81,10 +84,12 @@ class RedactingTrackerStore(TrackerStore):
         event_broker: Any = None,
         sensitive_slots: Iterable[str] | None = None,
         wrapped: dict[str, Any] | None = None,
+        max_conversations: int = DEFAULT_MAX_CONVERSATIONS,
         host: Any = None,
         **_: Any,
     ) -> None:
         self.sensitive_slots = frozenset(str(s) for s in (sensitive_slots or ()))
+        self.max_conversations = max(1, int(max_conversations))
         # The wrapped store gets no broker: this store streams (see the module docstring).
         if wrapped:
             config = EndpointConfig.from_dict(dict(wrapped))
@@ -162,6 +167,7 @@ class RedactingTrackerStore(TrackerStore):
             await self.inner.save(view)
             _remember(self._stored_lengths, tracker.sender_id, len(view.events))
             self._keep_events(view)
+            self._forget_oldest_in_memory(tracker.sender_id)
             if self.event_broker is not None:
                 for event in added:
                     self.event_broker.publish({"sender_id": tracker.sender_id, **event})
@@ -175,6 +181,19 @@ class RedactingTrackerStore(TrackerStore):
             _remember(
                 self._kept_events, view.sender_id, (stored, list(view.events)), _MAX_KEPT_EVENTS
             )
+
+    def _forget_oldest_in_memory(self, sender_id: str) -> None:
+        """Marks `sender_id` as the newest in-memory conversation and drops the oldest over the
+        limit (a dict keeps insertion order: re-inserting moves a conversation to the end)."""
+        if not isinstance(self.inner, InMemoryTrackerStore):
+            return
+        stored = self.inner.store
+        stored[sender_id] = stored.pop(sender_id)
+        while len(stored) > self.max_conversations:
+            oldest = next(iter(stored))
+            del stored[oldest]
+            self._kept_events.pop(oldest, None)
+            self._stored_lengths.pop(oldest, None)
 
     def _from_kept_events(self, sender_id: str) -> DialogueStateTracker | None:
         """The last session as the in-memory store would rebuild it, or None when not kept."""

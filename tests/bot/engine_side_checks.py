@@ -72,10 +72,10 @@ def _generator(domain=None, **env):
                 os.environ[name] = saved[name]
 
 
-def _tracker(events=()):
+def _tracker(events=(), sender="check"):
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    tracker = DialogueStateTracker("check", _domain().slots)
+    tracker = DialogueStateTracker(sender, _domain().slots)
     for event in events:
         tracker.update(event)
     return tracker
@@ -258,6 +258,28 @@ def kept_events_give_the_tracker_the_stored_json_gives():
     store.inner.store["check"] = plain.serialise_tracker(_tracker(events[:3]))
     assert store._from_kept_events("check") is None
     assert len(asyncio.run(store.retrieve("check")).events) == 3
+
+
+@check
+def the_in_memory_store_keeps_the_most_recent_conversations():
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    from bot.tracker_store import RedactingTrackerStore
+
+    store = RedactingTrackerStore(domain=_domain(), max_conversations=3)
+
+    def said(sender, text):
+        tracker = _tracker([ActionExecuted("action_listen"), UserUttered(text)], sender)
+        asyncio.run(store.save(tracker))
+
+    for sender in ("a", "b", "c"):
+        said(sender, "hallo")
+    said("a", "nog een vraag")  # "a" is the most recent again
+    said("d", "hallo")  # one over the limit: the oldest, "b", goes
+    assert sorted(store.inner.store) == ["a", "c", "d"], sorted(store.inner.store)
+    assert "b" not in store._kept_events and asyncio.run(store.retrieve("b")) is None
+    kept = asyncio.run(store.retrieve("a"))
+    assert kept is not None and kept.latest_message.text == "nog een vraag", kept.latest_message
 
 
 @check
