@@ -969,9 +969,9 @@ async def run(args: argparse.Namespace, server: dict[str, Any]) -> dict[str, Any
             f"{warm.errors} errors (not counted)"
         )
 
-    phases: list[PhaseResult] = []
-    for concurrency, budget in zip(args.concurrency, args.messages, strict=True):
-        label = f"{concurrency} conv."
+    async def reported_phase(
+        concurrency: int, budget: int, label: str, heavy_clients: int = 0
+    ) -> PhaseResult:
         print(f"Phase {label}: up to {budget} messages or {args.max_seconds:g} s ...", flush=True)
         result = await run_phase(
             webhooks,
@@ -982,14 +982,23 @@ async def run(args: argparse.Namespace, server: dict[str, Any]) -> dict[str, Any
             conversations,
             args.progress_interval,
             label,
+            heavy_clients=heavy_clients,
         )
         print(
             f"  done: {result.ok}/{result.sent} ok, {result.errors} errors, "
             f"{result.messages_per_second:.1f} msg/s, p95 {ms(result.latency_ms['p95'])} ms",
             flush=True,
         )
-        if args.heavy_clients and concurrency == GOAL_RATE_CONCURRENCY:
-            result.round = 1  # also the comparison's first phase without maximum-size clients
+        return result
+
+    phases: list[PhaseResult] = []
+    for concurrency, budget in zip(args.concurrency, args.messages, strict=True):
+        # At the goal's concurrency this is also the comparison's first phase without
+        # maximum-size clients.
+        first_round = bool(args.heavy_clients) and concurrency == GOAL_RATE_CONCURRENCY
+        label = f"{concurrency} conv." + (" #1" if first_round else "")
+        result = await reported_phase(concurrency, budget, label)
+        result.round = 1 if first_round else 0
         phases.append(result)
 
     if args.heavy_clients and GOAL_RATE_CONCURRENCY in args.concurrency:
@@ -1007,24 +1016,8 @@ async def run(args: argparse.Namespace, server: dict[str, Any]) -> dict[str, Any
             heavy_clients = args.heavy_clients if heavy else 0
             label = f"{GOAL_RATE_CONCURRENCY} conv." + (" + max-size" if heavy else "")
             label += f" #{rounds[heavy]}"
-            print(f"Phase {label} ...", flush=True)
-            result = await run_phase(
-                webhooks,
-                GOAL_RATE_CONCURRENCY,
-                budget,
-                args.max_seconds,
-                args.timeout,
-                conversations,
-                args.progress_interval,
-                label,
-                heavy_clients=heavy_clients,
-            )
+            result = await reported_phase(GOAL_RATE_CONCURRENCY, budget, label, heavy_clients)
             result.round = rounds[heavy]
-            print(
-                f"  done: {result.ok}/{result.sent} ok, {result.errors} errors, "
-                f"{result.messages_per_second:.1f} msg/s, p95 {ms(result.latency_ms['p95'])} ms",
-                flush=True,
-            )
             phases.append(result)
 
     after = None
