@@ -50,6 +50,7 @@ FALLBACK_TEXT = (
     "Het spijt me, door een storing kan ik u nu niet helpen. Probeert u het later nog eens, of"
     " neem contact op met PVO Brabant-Zeeland via de contactpagina op www.pvo-brabant-zeeland.nl."
 )
+# How many client keys a pacer remembers (the least recently seen are forgotten first).
 _MAX_BUCKETS = 50_000
 # Ordinary questions are far shorter; the channel's limit (PVO_MAX_MESSAGE_CHARS) is 1,000.
 LONG_MESSAGE_CHARS = 300
@@ -62,26 +63,41 @@ LONG_MESSAGE_REASON = "long message while the long-message lane is full"
 
 
 class Pacer:
-    """Start times for at most `count` messages per `period` seconds, `burst` of them at once.
+    """Start times for at most `count` messages per `period` seconds per key, `burst` at once.
 
-    The generic cell rate algorithm: each admitted message books the next free start time, so
-    waiting messages start in arrival order without a lock and without polling.
+    The generic cell rate algorithm (a token bucket of `burst` tokens, told as times): each
+    admitted message books the next free start time of its key, so waiting messages start in
+    arrival order without a lock and without polling. The most recently used keys are kept.
     """
 
     def __init__(self, count: int, period: float, burst: int) -> None:
         self.interval = period / count
         self.tolerance = (max(1, burst) - 1) * self.interval
-        self._next_due = float("-inf")
+        self._next_due: OrderedDict[str, float] = OrderedDict()
 
-    def book(self, at_most: float, now: float | None = None) -> float | None:
+    def book(self, at_most: float, key: str = "", now: float | None = None) -> float | None:
         """Seconds until this message may start, or None (nothing booked) if over `at_most`."""
         now = time.monotonic() if now is None else now
-        due = max(self._next_due, now)
+        due = max(self._next_due.get(key, now), now)
         wait = max(0.0, due - self.tolerance - now)
-        if wait > at_most:
-            return None
-        self._next_due = due + self.interval
-        return wait
+        admitted = wait <= at_most
+        if admitted:
+            self._next_due[key] = due + self.interval
+        self._next_due.move_to_end(key)
+        while len(self._next_due) > _MAX_BUCKETS:
+            self._next_due.popitem(last=False)
+        return wait if admitted else None
+
+
+class RateLimiter(Pacer):
+    """`count` messages per `period` seconds per client key, bursts of `count` included; the
+    excess is refused rather than made to wait."""
+
+    def __init__(self, count: int, period: float) -> None:
+        super().__init__(count, period, burst=count)
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        return self.book(0.0, key, now) is not None
 
 
 @functools.cache
@@ -98,26 +114,6 @@ def client_key(secret: str, address: str | None) -> str:
     """A stable, salted hash of the client address; the address itself is never kept."""
     digest = hmac.new(secret.encode(), (address or "unknown").encode(), hashlib.sha256)
     return digest.hexdigest()[:32]
-
-
-class RateLimiter:
-    """Token bucket per client key: `count` messages per `period` seconds, bursts included."""
-
-    def __init__(self, count: int, period: float) -> None:
-        self.capacity = float(count)
-        self.refill_per_second = count / period
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-
-    def allow(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        tokens, last = self._buckets.get(key, (self.capacity, now))
-        tokens = min(self.capacity, tokens + (now - last) * self.refill_per_second)
-        allowed = tokens >= 1.0
-        self._buckets[key] = (tokens - 1.0 if allowed else tokens, now)
-        self._buckets.move_to_end(key)
-        while len(self._buckets) > _MAX_BUCKETS:
-            self._buckets.popitem(last=False)
-        return allowed
 
 
 class RefusalLog:

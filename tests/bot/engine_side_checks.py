@@ -354,6 +354,32 @@ def sender_pattern_and_rate_limiter():
 
 
 @check
+def the_rate_limiter_decides_as_a_token_bucket_does():
+    import random
+
+    from bot.turns import RateLimiter
+
+    class TokenBucket:  # the textbook form: `count` tokens, refilled at count/period a second
+        def __init__(self, count, period):
+            self.count, self.rate, self.state = count, count / period, {}
+
+        def allow(self, key, now):
+            tokens, last = self.state.get(key, (self.count, now))
+            tokens = min(self.count, tokens + (now - last) * self.rate)
+            self.state[key] = (tokens - 1 if tokens >= 1 else tokens, now)
+            return tokens >= 1
+
+    rng = random.Random(7)
+    for count, period in ((3, 60.0), (20, 60.0), (5, 1.0)):
+        limiter, bucket, now = RateLimiter(count, period), TokenBucket(count, period), 0.0
+        for _ in range(3000):
+            now += rng.choice((0.0, 0.001, 0.05, 0.5, 2.0, 7.5)) * period / count
+            key = rng.choice("abc")
+            expected = bucket.allow(key, now)
+            assert limiter.allow(key, now=now) == expected, (count, period, key, now)
+
+
+@check
 def pacer_books_start_times_in_bursts_then_at_its_rate():
     from bot.turns import Pacer
 
